@@ -1,0 +1,186 @@
+"""The `concierge` command. Thin: every verb calls a use case and prints its answer.
+
+Errors meant for a person (ConciergeError) print as `concierge: ...` lines on
+standard error with exit status 1; nothing is half-written.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from concierge import logs
+from concierge.config import Config, load_config
+from concierge.database import Database
+from concierge.directory import files, service
+from concierge.directory.lookup import URGENCIES, Answer
+from concierge.directory.models import ContactKind
+from concierge.directory.records import ResourceRecord, country_codes
+from concierge.errors import ConciergeError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=False)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except ConciergeError as error:
+        for line in str(error).splitlines():
+            click.echo(f"concierge: {line}", err=True)
+        sys.exit(1)
+
+
+@click.group(help=__doc__)
+def cli() -> None:
+    pass
+
+
+@contextmanager
+def open_database(prepare: bool = True) -> Iterator[tuple[Config, Database]]:
+    config = load_config()
+    logs.configure(config.log_level)
+    db = Database(config)
+    try:
+        if prepare:
+            service.prepare(db)
+        yield config, db
+    finally:
+        db.dispose()
+
+
+@cli.group(help="The database schema.")
+def db() -> None:
+    pass
+
+
+@db.command("upgrade", help="Create or migrate the schema; seed an empty directory.")
+def db_upgrade() -> None:
+    with open_database(prepare=False) as (_, database):
+        seeded = service.upgrade(database)
+    message = f"schema is up to date; loaded {seeded} seed resources" if seeded else (
+        "schema is up to date"
+    )
+    click.echo(message)
+
+
+@cli.group(help="The resource directory.")
+def resources() -> None:
+    pass
+
+
+@resources.command("import", help="Add or replace resources from a CSV, JSON or YAML file.")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+def resources_import(file: Path) -> None:
+    with open_database() as (_, database):
+        added, updated = service.import_file(database, file)
+    click.echo(f"{file}: imported {added + updated} resources ({added} new, {updated} replaced)")
+
+
+@resources.command("export", help="Write the whole directory to a file or - (standard output).")
+@click.option("--format", "fmt", type=click.Choice(files.FORMATS), default="csv")
+@click.argument("output", type=click.File("w", encoding="utf-8"), default="-")
+def resources_export(fmt: str, output: Any) -> None:
+    with open_database() as (_, database):
+        service.export(database, fmt, output)
+
+
+@resources.command("list", help="The lookup's answer for a sender, best first.")
+@click.option("--country", required=True, help="ISO 3166-1 alpha-2 code, or 'unknown'.")
+@click.option("--language", default=None, help="ISO 639-1 code of the sender's language.")
+@click.option("--urgency", type=click.Choice(URGENCIES), default="routine")
+@click.option("--topic", "topics", multiple=True, help="touring, therapy_costs, songwriting, …")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per resource.")
+def resources_list(
+    country: str, language: str | None, urgency: str, topics: tuple[str, ...], as_json: bool
+) -> None:
+    code = None if country.strip().lower() in ("", "unknown", "none") else country.strip().upper()
+    if code is not None and code not in country_codes():
+        raise click.BadParameter(
+            f"{country!r} is not an ISO 3166-1 alpha-2 country code (or 'unknown')",
+            param_hint="--country",
+        )
+    with open_database() as (config, database):
+        answer = service.answer(database, code, language, urgency, topics)
+    if as_json:
+        for match in answer.matches:
+            click.echo(json.dumps(_match_json(match.record, match.level, match.stale), ensure_ascii=False))
+        return
+    click.echo(_describe_answer(answer, config.stale_months))
+
+
+@resources.command("stale", help="Resources not verified within N months.")
+@click.option("--months", type=click.IntRange(min=1), default=12, show_default=True)
+def resources_stale(months: int) -> None:
+    with open_database() as (_, database):
+        records = service.stale(database, months)
+    for record in records:
+        click.echo(
+            f"{record.verified_on.isoformat()}  {record.country or '--'}  {record.kind:<14} "
+            f"{record.text_for('en').name}  ({record.key}; source: {record.source_url})"
+        )
+    click.echo(f"{len(records)} resources not verified within {months} months", err=True)
+
+
+@cli.command(help="Check the data people edit: the seed directory (and, later, rules and templates).")
+def check() -> None:
+    from concierge.directory.seed import load_seed
+
+    records = load_seed()
+    countries = {r.country for r in records if r.kind == "crisis_line" and r.country}
+    click.echo(f"db/seed: {len(records)} resources, crisis lines for {len(countries)} countries: ok")
+
+
+def _describe_answer(answer: Answer, stale_months: int) -> str:
+    where = answer.country or "an unknown country"
+    lines = [
+        f"{answer.urgency.capitalize()} resources for {where}"
+        + (f", language {answer.language}" if answer.language else "")
+        + (f", topics {', '.join(answer.topics)}" if answer.topics else "")
+        + ", best first:"
+    ]
+    for number, match in enumerate(answer.matches, start=1):
+        record = match.record
+        text = record.text_for(answer.language)
+        flags = [record.kind]
+        if match.level in ("region", "international") and record.kind != "program":
+            flags.append(f"{match.level} fallback")
+        if match.stale:
+            flags.append(f"STALE: not verified within {stale_months} months")
+        lines.append(f"{number:>2}. {text.name}  [{'; '.join(flags)}]")
+        for contact in record.contacts:
+            hours = f"  ({contact.hours})" if contact.hours else ""
+            lines.append(f"      {contact.kind:<5} {contact.value}{hours}")
+        if record.eligibility:
+            lines.append(f"      who   {record.eligibility}")
+        lines.append(f"      source {record.source_url}, verified {record.verified_on.isoformat()}")
+    return "\n".join(lines)
+
+
+def _match_json(record: ResourceRecord, level: str, stale: bool) -> dict[str, Any]:
+    def first(kind: str) -> str | None:
+        contacts = record.contacts_of(kind)
+        return contacts[0].value if contacts else None
+
+    return {
+        "key": record.key,
+        "name": record.text_for("en").name,
+        "kind": record.kind,
+        "country": record.country,
+        "phone": first(ContactKind.PHONE),
+        "url": first(ContactKind.WEB),
+        "level": level,
+        "stale": stale,
+        "source_url": record.source_url,
+        "verified_on": record.verified_on.isoformat(),
+    }
