@@ -7,6 +7,7 @@ standard error with exit status 1; nothing is half-written.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,9 +28,9 @@ from concierge.errors import ConciergeError
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def main() -> None:
+def main(args: list[str] | None = None) -> None:
     try:
-        cli(standalone_mode=False)
+        cli(args=args, standalone_mode=False)
     except click.exceptions.Abort:
         sys.exit(130)
     except click.ClickException as error:
@@ -49,7 +50,8 @@ def cli() -> None:
 @contextmanager
 def open_database(prepare: bool = True) -> Iterator[tuple[Config, Database]]:
     config = load_config()
-    logs.configure(config.log_level)
+    # One-shot commands print their answer; their logs stay quiet unless asked for.
+    logs.configure(config.log_level if "CONCIERGE_LOG_LEVEL" in os.environ else "WARNING")
     db = Database(config)
     try:
         if prepare:
@@ -68,8 +70,10 @@ def db() -> None:
 def db_upgrade() -> None:
     with open_database(prepare=False) as (_, database):
         seeded = service.upgrade(database)
-    message = f"schema is up to date; loaded {seeded} seed resources" if seeded else (
-        "schema is up to date"
+    message = (
+        f"schema is up to date; loaded {seeded} seed resources"
+        if seeded
+        else ("schema is up to date")
     )
     click.echo(message)
 
@@ -114,7 +118,9 @@ def resources_list(
         answer = service.answer(database, code, language, urgency, topics)
     if as_json:
         for match in answer.matches:
-            click.echo(json.dumps(_match_json(match.record, match.level, match.stale), ensure_ascii=False))
+            click.echo(
+                json.dumps(_match_json(match.record, match.level, match.stale), ensure_ascii=False)
+            )
         return
     click.echo(_describe_answer(answer, config.stale_months))
 
@@ -132,13 +138,30 @@ def resources_stale(months: int) -> None:
     click.echo(f"{len(records)} resources not verified within {months} months", err=True)
 
 
-@cli.command(help="Check the data people edit: the seed directory (and, later, rules and templates).")
+@cli.command(help="Serve the web app (CONCIERGE_WEB_HOST, CONCIERGE_WEB_PORT).")
+def web() -> None:
+    import uvicorn
+
+    from concierge.web.app import create_app
+
+    config = load_config()
+    logs.configure(config.log_level)
+    db = Database(config)
+    service.prepare(db)
+    uvicorn.run(create_app(db), host=config.web_host, port=config.web_port, log_level="warning")
+
+
+@cli.command(
+    help="Check the data people edit: the seed directory (and, later, rules and templates)."
+)
 def check() -> None:
     from concierge.directory.seed import load_seed
 
     records = load_seed()
     countries = {r.country for r in records if r.kind == "crisis_line" and r.country}
-    click.echo(f"db/seed: {len(records)} resources, crisis lines for {len(countries)} countries: ok")
+    click.echo(
+        f"db/seed: {len(records)} resources, crisis lines for {len(countries)} countries: ok"
+    )
 
 
 def _describe_answer(answer: Answer, stale_months: int) -> str:

@@ -23,9 +23,7 @@ PREFIX = "CONCIERGE_"
 
 def _database_url(value: str) -> str:
     if not value.startswith(("sqlite:///", "sqlite+pysqlite:///", "postgresql+psycopg://")):
-        raise ValueError(
-            "a SQLAlchemy URL starting with sqlite:/// or postgresql+psycopg://"
-        )
+        raise ValueError("a SQLAlchemy URL starting with sqlite:/// or postgresql+psycopg://")
     return value
 
 
@@ -36,6 +34,13 @@ def _positive_int(value: str) -> int:
         raise ValueError("a whole number greater than 0") from None
     if number <= 0:
         raise ValueError("a whole number greater than 0")
+    return number
+
+
+def _port(value: str) -> int:
+    number = _positive_int(value) if value.isdigit() else -1
+    if not 0 < number < 65536:
+        raise ValueError("a port number from 1 to 65535")
     return number
 
 
@@ -74,7 +79,7 @@ SETTINGS: tuple[Setting, ...] = (
         "config",
         "",
         "Optional TOML file with any of these settings as lower-case keys without the "
-        "prefix (`database_url = \"...\"`). Environment variables win over the file.",
+        'prefix (`database_url = "..."`). Environment variables win over the file.',
     ),
     Setting(
         "database_url",
@@ -98,9 +103,21 @@ SETTINGS: tuple[Setting, ...] = (
         _email_address,
     ),
     Setting(
+        "web_host",
+        "127.0.0.1",
+        "Address the web app listens on (`0.0.0.0` inside a container).",
+    ),
+    Setting(
+        "web_port",
+        "8000",
+        "Port the web app listens on.",
+        _port,
+    ),
+    Setting(
         "log_level",
         "INFO",
-        "DEBUG, INFO, WARNING or ERROR. Message text is never logged at any level.",
+        "DEBUG, INFO, WARNING or ERROR, for the worker and the web app; one-shot commands "
+        "log warnings and errors only unless this is set. Message text is never logged.",
         _log_level,
     ),
 )
@@ -111,6 +128,8 @@ class Config:
     database_url: str
     stale_months: int
     from_address: str
+    web_host: str
+    web_port: int
     log_level: str
     config: str = ""
 
@@ -139,7 +158,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
             values[setting.name] = setting.parse(str(raw).strip())
         except ValueError as error:
             name = setting.env_name if origin == "default" else origin
-            raise ConfigError(f"{name}: got {raw!r}, expected {error}") from None
+            raise ConfigError(f"{name}: got {str(raw)!r}, expected {error}") from None
     return Config(**values)
 
 

@@ -95,7 +95,8 @@ def _format_of(path: Path, name: str) -> str:
         return "yaml"
     if suffix not in FORMATS:
         raise ImportRejected(
-            name, [f"{name}: unknown file type {path.suffix or '(none)'!r}; use .csv, .json or .yaml"]
+            name,
+            [f"{name}: unknown file type {path.suffix or '(none)'!r}; use .csv, .json or .yaml"],
         )
     return suffix
 

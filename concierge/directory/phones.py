@@ -48,11 +48,13 @@ def normalize_phone(raw: str, country: str | None) -> str:
     if region and phonenumbers.is_valid_number_for_region(number, region):
         return phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
     national = str(number.national_number)
-    if country is not None and number.country_code == phonenumbers.country_code_for_region(
-        country
-    ) and (
-        shortnumberinfo.is_valid_short_number_for_region(number, country)
-        or (_SHORT_CODE.match(national) and not text.startswith("+"))
+    if (
+        country is not None
+        and number.country_code == phonenumbers.country_code_for_region(country)
+        and (
+            shortnumberinfo.is_valid_short_number_for_region(number, country)
+            or (_SHORT_CODE.match(national) and not text.startswith("+"))
+        )
     ):
         return _as_dialled(text, national, number.country_code)
     where = f" in {country}" if country else ""
@@ -60,9 +62,14 @@ def normalize_phone(raw: str, country: str | None) -> str:
 
 
 def _as_dialled(text: str, national: str, country_code: int) -> str:
-    """A short code as dialled at home: no country prefix, the writer's spacing kept."""
-    local = re.sub(rf"^\+\s*{country_code}\s*", "", text) if text.startswith("+") else text
-    return local.strip() if re.sub(r"\D", "", local) == national else national
+    """A short code as dialled at home: no country prefix, the writer's spacing kept.
+
+    Spain's 024 keeps its leading zero, which the parsed national number drops.
+    """
+    if not text.startswith("+"):
+        return text
+    local = re.sub(rf"^\+\s*{country_code}\s*", "", text).strip()
+    return local if re.sub(r"\D", "", local) == national else national
 
 
 @cache
@@ -79,7 +86,7 @@ def emergency_numbers(country: str) -> tuple[str, ...]:
     if not desc.national_number_pattern:
         return ()
     pattern = re.compile(desc.national_number_pattern)
-    lengths = desc.possible_length or metadata.general_desc.possible_length or (3,)
+    lengths = desc.possible_length or (3,)
     found = [
         candidate
         for length in lengths

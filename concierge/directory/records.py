@@ -44,6 +44,10 @@ CSV_COLUMNS = (
     "ends_on", "active", "translations",
 )  # fmt: skip
 REQUIRED_COLUMNS = CSV_COLUMNS[:8]
+# Flat columns that hold contacts, and the kind of contact each holds.
+_CONTACT_COLUMNS = (
+    ("phone", "phone"), ("sms", "sms"), ("chat_url", "chat"), ("email", "email"), ("url", "web"),
+)  # fmt: skip
 # Kept in seed files for the people who check them; not stored.
 AUDIT_KEYS = ("evidence", "confidence", "note")
 KNOWN_KEYS = frozenset((*CSV_COLUMNS, "texts", "contacts", *AUDIT_KEYS))
@@ -277,14 +281,16 @@ def _contacts(data: Mapping[str, Any], country: str | None) -> tuple[Contact, ..
             raise ValueError("contacts must be a list of {kind, value, hours, timezone}")
         raw.extend(data["contacts"])
     hours, timezone = _optional(data.get("hours")), _optional(data.get("timezone"))
-    for column, kind in (
-        ("phone", "phone"), ("sms", "sms"), ("chat_url", "chat"), ("email", "email"), ("url", "web"),
-    ):  # fmt: skip
+    for column, kind in _CONTACT_COLUMNS:
         for value in _list(data.get(column)):
             timed = kind in ("phone", "sms", "chat")  # a web page has no opening hours
             raw.append(
-                {"kind": kind, "value": value, "hours": hours if timed else None,
-                 "timezone": timezone if timed else None}
+                {
+                    "kind": kind,
+                    "value": value,
+                    "hours": hours if timed else None,
+                    "timezone": timezone if timed else None,
+                }
             )
     return tuple(_contact(item, country) for item in raw)
 

@@ -65,9 +65,7 @@ def answer(
 ) -> Answer:
     with db.session() as session:
         records = store.load_records(session, active_only=True)
-    return lookup.lookup(
-        records, country, language, urgency, topics, today, db.config.stale_months
-    )
+    return lookup.lookup(records, country, language, urgency, topics, today, db.config.stale_months)
 
 
 def stale(db: Database, months: int, today: dt.date | None = None) -> list[ResourceRecord]:

@@ -22,13 +22,13 @@ def save_records(session: Session, records: Iterable[ResourceRecord]) -> tuple[i
     }
     # Old names and contacts go first: replacing them in one flush could meet the
     # (resource, language) unique constraint before the old rows are deleted.
-    for resource in existing.values():
-        resource.texts.clear()
-        resource.contacts.clear()
+    for old in existing.values():
+        old.texts.clear()
+        old.contacts.clear()
     session.flush()
     added = updated = 0
     for record in records:
-        resource = existing.get(record.key)
+        resource: Resource | None = existing.get(record.key)
         if resource is None:
             resource = Resource(key=record.key)
             session.add(resource)
@@ -41,9 +41,7 @@ def save_records(session: Session, records: Iterable[ResourceRecord]) -> tuple[i
 
 
 def load_records(session: Session, active_only: bool = False) -> list[ResourceRecord]:
-    query = select(Resource).options(
-        selectinload(Resource.texts), selectinload(Resource.contacts)
-    )
+    query = select(Resource).options(selectinload(Resource.texts), selectinload(Resource.contacts))
     if active_only:
         query = query.where(Resource.active.is_(True))
     query = query.order_by(Resource.country.nulls_first(), Resource.kind, Resource.key)
@@ -61,9 +59,7 @@ def to_record(resource: Resource) -> ResourceRecord:
         region=resource.region,
         kind=resource.kind,
         texts=tuple(Text(t.language, t.name, t.description) for t in resource.texts),
-        contacts=tuple(
-            Contact(c.kind, c.value, c.hours, c.timezone) for c in resource.contacts
-        ),
+        contacts=tuple(Contact(c.kind, c.value, c.hours, c.timezone) for c in resource.contacts),
         source_url=resource.source_url,
         verified_on=resource.verified_on,
         languages=tuple(resource.languages),
