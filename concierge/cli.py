@@ -138,6 +138,63 @@ def resources_stale(months: int) -> None:
     click.echo(f"{len(records)} resources not verified within {months} months", err=True)
 
 
+@cli.command(help="Watch the mailbox (IMAP, or CONCIERGE_MAILDIR) and store new mail.")
+@click.option("--once", is_flag=True, help="One full pass over what is new, then exit.")
+def worker(once: bool) -> None:
+    from concierge.intake.worker import Worker
+
+    config = load_config()
+    logs.configure(config.log_level)
+    db = Database(config)
+    try:
+        intake = Worker(db, config)
+        service.prepare(db)
+        if not once:
+            intake.run_forever()
+            return
+        report = intake.run_once()
+    finally:
+        db.dispose()
+    kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(report.categories.items()))
+    click.echo(
+        f"stored {report.stored} new messages"
+        + (f" ({kinds})" if kinds else "")
+        + f"; {report.already} already stored"
+    )
+
+
+@cli.group(help="The review queue.")
+def queue() -> None:
+    pass
+
+
+@queue.command("list", help="Messages awaiting review, in queue order.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def queue_list(as_json: bool) -> None:
+    from concierge.intake import queue as review
+
+    with open_database() as (_, database), database.session() as session:
+        rows = [review.as_json(message) for message in review.awaiting_review(session)]
+    for row in rows:
+        if as_json:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        else:
+            click.echo(
+                f"{row['id']:>5}  {row['received_at'][:16]}  {row['urgency'] or '-':<8} "
+                f"{row['language'] or '--'} {row['country'] or '--'}  {row['sender']}  "
+                f"{row['subject']}"
+            )
+
+
+@queue.command("shunted", help="Messages that could not be processed, with their errors.")
+def queue_shunted() -> None:
+    from concierge.intake import queue as review
+
+    with open_database() as (_, database), database.session() as session:
+        for message in review.shunted(session):
+            click.echo(f"{message.id:>5}  {message.source_key}  {message.error}")
+
+
 @cli.command(help="Serve the web app (CONCIERGE_WEB_HOST, CONCIERGE_WEB_PORT).")
 def web() -> None:
     import uvicorn

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,26 @@ def _port(value: str) -> int:
     number = _positive_int(value) if value.isdigit() else -1
     if not 0 < number < 65536:
         raise ValueError("a port number from 1 to 65535")
+    return number
+
+
+def _optional_port(value: str) -> int | None:
+    return _port(value) if value else None
+
+
+def _boolean(value: str) -> bool:
+    lowered = value.lower()
+    if lowered in ("true", "1", "yes"):
+        return True
+    if lowered in ("false", "0", "no"):
+        return False
+    raise ValueError("true or false")
+
+
+def _idle_seconds(value: str) -> int:
+    number = _positive_int(value)
+    if number > 1680:
+        raise ValueError("a number of seconds from 1 to 1680 (28 minutes)")
     return number
 
 
@@ -103,6 +123,55 @@ SETTINGS: tuple[Setting, ...] = (
         _email_address,
     ),
     Setting(
+        "maildir",
+        "",
+        "A Maildir, or a folder of `.eml` files, that the worker reads instead of IMAP "
+        "(the embedded default: no mail server needed). Read only: nothing is moved.",
+    ),
+    Setting("imap_host", "", "IMAP server of the concierge mailbox."),
+    Setting(
+        "imap_port",
+        "",
+        "IMAP port; empty means 993 with SSL, 143 without.",
+        _optional_port,
+    ),
+    Setting("imap_user", "", "IMAP user name."),
+    Setting("imap_password", "", "IMAP password (not needed with the OAuth2 command)."),
+    Setting(
+        "imap_ssl",
+        "true",
+        "`true`: TLS from the start (port 993). `false`: plain connection, upgraded with "
+        "STARTTLS when the server offers it.",
+        _boolean,
+    ),
+    Setting("imap_folder", "INBOX", "The folder to watch."),
+    Setting(
+        "imap_oauth2_command",
+        "",
+        "A command that prints an OAuth2 access token, for XOAUTH2 login to Google "
+        "Workspace and Microsoft 365 mailboxes (instead of the password).",
+    ),
+    Setting(
+        "idle_seconds",
+        "600",
+        "How long one IMAP IDLE lasts before it is re-issued (at most 1680, well within "
+        "the 29 minutes after which servers may drop an idle client).",
+        _idle_seconds,
+    ),
+    Setting(
+        "poll_seconds",
+        "60",
+        "Polling interval where the server has no IDLE, and for the Maildir.",
+        _positive_int,
+    ),
+    Setting(
+        "max_message_bytes",
+        "26214400",
+        "Messages larger than this are stored whole but parsed only up to this size, "
+        "and flagged `oversized`.",
+        _positive_int,
+    ),
+    Setting(
         "web_host",
         "127.0.0.1",
         "Address the web app listens on (`0.0.0.0` inside a container).",
@@ -128,6 +197,17 @@ class Config:
     database_url: str
     stale_months: int
     from_address: str
+    maildir: str
+    imap_host: str
+    imap_port: int | None
+    imap_user: str
+    imap_password: str = field(repr=False)
+    imap_ssl: bool
+    imap_folder: str
+    imap_oauth2_command: str
+    idle_seconds: int
+    poll_seconds: int
+    max_message_bytes: int
     web_host: str
     web_port: int
     log_level: str

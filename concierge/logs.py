@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import logging
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
@@ -12,7 +13,11 @@ class FieldsFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
-        fields = {k: v for k, v in vars(record).items() if k not in _STANDARD}
+        fields = {
+            key: value.value if isinstance(value, enum.Enum) else value
+            for key, value in vars(record).items()
+            if key not in _STANDARD
+        }
         if fields:
             line += " " + " ".join(f"{key}={value!r}" for key, value in sorted(fields.items()))
         return line
