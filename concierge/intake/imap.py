@@ -9,6 +9,7 @@ Where the server does not allow keywords, the highest stored UID is the marker.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import imaplib
 import logging
@@ -175,10 +176,8 @@ def _close_quietly(client: IMAPClient) -> None:
     try:
         client.logout()
     except Exception:  # the connection is going away anyway
-        try:
+        with contextlib.suppress(Exception):
             client.shutdown()
-        except Exception:
-            pass
 
 
 def _utc(moment: object) -> dt.datetime:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import traceback
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -61,8 +62,15 @@ def ingest(session: Session, fetched: Fetched, max_bytes: int, own_address: str)
         error = None
     except Exception as exc:  # a bug of ours, not the sender's: shunt, never lose
         parsed, error = None, f"{type(exc).__name__} while parsing"
-        log.exception(
-            "message shunted", extra={"source": fetched.source, "key": fetched.source_key}
+        # Where it failed, not why: an exception's text may quote the message.
+        log.error(
+            "message shunted",
+            extra={
+                "source": fetched.source,
+                "key": fetched.source_key,
+                "error": type(exc).__name__,
+                "at": where_raised(exc),
+            },
         )
     key = dedupe_key(parsed.message_id if parsed else None, fetched.raw)
     duplicate = session.scalar(select(Message.id).where(Message.dedupe_key == key))
@@ -78,6 +86,11 @@ def ingest(session: Session, fetched: Fetched, max_bytes: int, own_address: str)
         message.case = _conversation(session, message, parsed)
     session.flush()
     return Outcome(message.id, True, message.category)
+
+
+def where_raised(error: BaseException) -> str:
+    frames = traceback.extract_tb(error.__traceback__)
+    return f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "?"
 
 
 def _message(

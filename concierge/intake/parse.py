@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from email import policy
 from email.header import decode_header, make_header
-from email.message import EmailMessage, Message
+from email.message import Message
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 
 from concierge.intake.automatic import classify
@@ -133,7 +133,7 @@ def _headers(message: Message, defects: list[str]) -> dict[str, str]:
     """The headers we use, decoded; the first of each name wins."""
     found: dict[str, str] = {}
     raw_values = dict(reversed(list(message.raw_items())))  # the first of each name wins
-    for name in message.keys():
+    for name in message:
         key = name.lower()
         if key in found:
             continue

@@ -8,23 +8,22 @@ stored in its own transaction, and only then marked on the server.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import signal
 import threading
-import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from imapclient.exceptions import LoginError
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from concierge.config import Config
 from concierge.database import Database
-from imapclient.exceptions import LoginError
-
 from concierge.errors import ConciergeError, ConfigError
 from concierge.intake.imap import CONNECTION_ERRORS, ImapMailbox, ImapSettings
 from concierge.intake.ingest import Fetched, ingest
@@ -33,6 +32,7 @@ from concierge.intake.models import MailboxState, Message
 
 log = logging.getLogger("concierge.intake")
 MARK_EVERY = 50
+RETRYABLE: tuple[type[BaseException], ...] = (*CONNECTION_ERRORS, SQLAlchemyError)
 
 
 @dataclass
@@ -82,8 +82,7 @@ class Worker:
             ) from None
         except CONNECTION_ERRORS as error:
             raise ConciergeError(
-                f"CONCIERGE_IMAP_HOST: cannot reach the mailbox at {where}: "
-                f"{_reason(error)}"
+                f"CONCIERGE_IMAP_HOST: cannot reach the mailbox at {where}: {_reason(error)}"
             ) from None
         try:
             return self.pass_imap(mailbox)
@@ -231,7 +230,7 @@ class Worker:
         def guarded() -> None:
             try:
                 job()
-            except (*CONNECTION_ERRORS, SQLAlchemyError) as error:
+            except RETRYABLE as error:
                 log.warning(
                     "poll failed; next poll will retry", extra={"error": type(error).__name__}
                 )

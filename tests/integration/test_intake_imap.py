@@ -196,3 +196,19 @@ def test_unreachable_server_and_wrong_password_are_one_clear_line(
     assert result.returncode == 1
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("concierge: CONCIERGE_IMAP_HOST: cannot reach the mailbox")
+
+
+def test_every_message_of_cpythons_email_test_data_through_imap(
+    dovecot: Dovecot, tmp_path: Path
+) -> None:
+    folders = [Path(p) / "test" / "test_email" / "data" for p in sys.path]
+    folder = next((f for f in folders if f.is_dir()), None)
+    if folder is None:
+        pytest.skip("this Python has no test/test_email/data folder")
+    originals = sorted(p.read_bytes() for p in folder.glob("msg_*.txt"))
+    dovecot.deliver(*originals)
+    env = env_for(dovecot, tmp_path)
+    result = concierge(env, "worker", "--once")
+    assert result.returncode == 0, result.stderr
+    assert count(tmp_path) == len(originals)
+    assert count(tmp_path, "category = 'shunted'") == 0

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-
-import datetime as dt
 
 
 def message(

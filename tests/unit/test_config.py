@@ -75,7 +75,7 @@ def test_missing_config_file(tmp_path: Path) -> None:
 
 def test_readme_documents_every_setting_with_its_default() -> None:
     text = README.read_text(encoding="utf-8")
-    rows = dict(re.findall(r"^\| `(CONCIERGE_[A-Z_]+)` \| `?([^|`]*)`? \|", text, re.MULTILINE))
+    rows = dict(re.findall(r"^\| `(CONCIERGE_[A-Z0-9_]+)` \| `?([^|`]*)`? \|", text, re.MULTILINE))
     for setting in SETTINGS:
         assert setting.env_name in rows, f"{setting.env_name} is missing from the README table"
         assert rows[setting.env_name].strip() == setting.default, setting.env_name
