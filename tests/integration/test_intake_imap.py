@@ -8,7 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -212,3 +212,42 @@ def test_every_message_of_cpythons_email_test_data_through_imap(
     assert result.returncode == 0, result.stderr
     assert count(tmp_path) == len(originals)
     assert count(tmp_path, "category = 'shunted'") == 0
+
+
+@pytest.fixture
+def dovecot_with_tls() -> Iterator[Dovecot]:
+    import shutil
+    import tempfile
+
+    from tests.support.dovecot import dovecot_problem
+
+    problem = dovecot_problem() or (None if shutil.which("openssl") else "no openssl")
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(problem)
+        pytest.skip(problem)
+    root = Path(tempfile.mkdtemp(prefix="concierge-dovecot-"))
+    server = Dovecot(root, tls=True)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.mark.parametrize("implicit_tls", [True, False], ids=["ssl", "starttls"])
+def test_tls_and_starttls(dovecot_with_tls: Dovecot, tmp_path: Path, implicit_tls: bool) -> None:
+    dovecot = dovecot_with_tls
+    dovecot.deliver(message(1))
+    env = env_for(dovecot, tmp_path, SSL_CERT_FILE=str(dovecot.certificate))
+    if implicit_tls:
+        env.update(CONCIERGE_IMAP_SSL="true", CONCIERGE_IMAP_PORT=str(dovecot.tls_port))
+    result = concierge(env, "worker", "--once")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("stored 1 new messages")
+    # Without trusting the certificate, the connection is refused, never downgraded.
+    del env["SSL_CERT_FILE"]
+    result = concierge(env, "worker", "--once")
+    assert result.returncode == 1
+    assert "CERTIFICATE_VERIFY_FAILED" in result.stderr.splitlines()[-1]

@@ -28,7 +28,7 @@ state_dir = {root}/state
 default_login_user = dovenull
 default_internal_user = dovecot
 first_valid_uid = 1
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 log_path = {root}/dovecot.log
@@ -48,7 +48,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
   }}
   chroot =
 }}
@@ -73,9 +74,10 @@ def free_port() -> int:
 
 
 class Dovecot:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, tls: bool = False) -> None:
         self.root = root
         self.port = free_port()
+        self.tls_port = free_port() if tls else 0
         self.process: subprocess.Popen[bytes] | None = None
         dovecot = pwd.getpwnam("dovecot")
         for sub in ("run", "state", "mail"):
@@ -85,7 +87,23 @@ class Dovecot:
         (root / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}\n")
         (root / "passwd").chmod(0o644)
         self.config = root / "dovecot.conf"
-        self.config.write_text(CONFIG.format(root=root, port=self.port))
+        ssl = "ssl = no"
+        if tls:
+            self.certificate = self._make_certificate()
+            ssl = f"ssl = yes\nssl_cert = <{self.certificate}\nssl_key = <{root / 'key.pem'}"
+        config = CONFIG.format(root=root, port=self.port, tls_port=self.tls_port, ssl=ssl)
+        self.config.write_text(config)
+
+    def _make_certificate(self) -> Path:
+        """A self-signed certificate for 127.0.0.1; clients trust it via SSL_CERT_FILE."""
+        certificate = self.root / "cert.pem"
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+             "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+             "-keyout", str(self.root / "key.pem"), "-out", str(certificate)],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        return certificate
 
     def start(self) -> None:
         self.process = subprocess.Popen(
