@@ -8,7 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -53,6 +53,22 @@ def wait_for(condition: Callable[[], bool], seconds: float = 30) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("timed out waiting")
         time.sleep(0.05)
+
+
+def start_worker(env: dict[str, str]) -> subprocess.Popen[str]:
+    """`concierge worker` running for ever, as in production."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "concierge", "worker"], env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+
+
+def stop_worker(worker: subprocess.Popen[str]) -> str:
+    """SIGTERM, as a service manager sends: the worker must stop cleanly."""
+    worker.send_signal(signal.SIGTERM)
+    output, _ = worker.communicate(timeout=20)
+    assert worker.returncode == 0, output
+    return output
 
 
 def test_once_stores_each_message_once_and_marks_it(dovecot: Dovecot, tmp_path: Path) -> None:
@@ -117,10 +133,7 @@ def test_idle_stores_new_mail_at_once_and_survives_a_dropped_connection(
 ) -> None:
     env = env_for(dovecot, tmp_path, CONCIERGE_POLL_SECONDS="3600")
     assert concierge(env, "db", "upgrade").returncode == 0
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "concierge", "worker"], env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+    worker = start_worker(env)
     try:
         time.sleep(1)  # connected and idling
         dovecot.deliver(message(1))
@@ -130,9 +143,7 @@ def test_idle_stores_new_mail_at_once_and_survives_a_dropped_connection(
         dovecot.deliver(message(2))
         wait_for(lambda: count(tmp_path) == 2, seconds=30)
     finally:
-        worker.send_signal(signal.SIGTERM)
-        output, _ = worker.communicate(timeout=20)
-    assert worker.returncode == 0, output
+        output = stop_worker(worker)
     assert "mailbox connection lost; reconnecting" in output
     assert "Olá" not in output and "preciso" not in output  # no message text in the logs
 
@@ -150,19 +161,14 @@ def test_without_idle_the_worker_polls(dovecot_without_idle: Dovecot, tmp_path: 
     dovecot = dovecot_without_idle
     env = env_for(dovecot, tmp_path, CONCIERGE_POLL_SECONDS="1")
     assert concierge(env, "db", "upgrade").returncode == 0
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "concierge", "worker"], env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+    worker = start_worker(env)
     try:
         dovecot.deliver(message(1))
         wait_for(lambda: count(tmp_path) == 1, seconds=15)
         dovecot.deliver(message(2))
         wait_for(lambda: count(tmp_path) == 2, seconds=15)
     finally:
-        worker.send_signal(signal.SIGTERM)
-        output, _ = worker.communicate(timeout=20)
-    assert worker.returncode == 0, output
+        output = stop_worker(worker)
     assert "'idle': False" in output or "idle=False" in output
 
 
@@ -215,25 +221,8 @@ def test_every_message_of_cpythons_email_test_data_through_imap(
 
 
 @pytest.fixture
-def dovecot_with_tls() -> Iterator[Dovecot]:
-    import shutil
-    import tempfile
-
-    from tests.support.dovecot import dovecot_problem
-
-    problem = dovecot_problem() or (None if shutil.which("openssl") else "no openssl")
-    if problem:
-        if os.environ.get("CI"):
-            pytest.fail(problem)
-        pytest.skip(problem)
-    root = Path(tempfile.mkdtemp(prefix="concierge-dovecot-"))
-    server = Dovecot(root, tls=True)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-        shutil.rmtree(root, ignore_errors=True)
+def dovecot_with_tls(make_dovecot: Callable[..., Dovecot]) -> Dovecot:
+    return make_dovecot(tls=True)
 
 
 @pytest.mark.parametrize("implicit_tls", [True, False], ids=["ssl", "starttls"])
