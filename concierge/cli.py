@@ -208,17 +208,66 @@ def web() -> None:
     uvicorn.run(create_app(db), host=config.web_host, port=config.web_port, log_level="warning")
 
 
-@cli.command(
-    help="Check the data people edit: the seed directory (and, later, rules and templates)."
-)
+@cli.command(help="Check the data people edit: the seed directory and the rules.")
 def check() -> None:
     from concierge.directory.seed import load_seed
+    from concierge.triage.rules import load_rules, missing_languages
+    from concierge.triage.urgency import UrgencyClassifier
 
     records = load_seed()
     countries = {r.country for r in records if r.kind == "crisis_line" and r.country}
     click.echo(
         f"db/seed: {len(records)} resources, crisis lines for {len(countries)} countries: ok"
     )
+    book = load_rules()
+    missing = missing_languages(book)
+    if missing:
+        raise ConciergeError(f"rules: no crisis rules for {', '.join(missing)}")
+    classifier = UrgencyClassifier(book)
+    for language in sorted(book.languages):
+        classifier.matcher(language)  # compiles every phrase and pattern
+    phrases = sum(len(r.phrases) for lang in book.languages.values() for r in lang.rules)
+    click.echo(f"rules: {len(book.languages)} languages, {phrases} phrases: ok")
+
+
+@cli.command("triage", help="Triage .eml files, folders of them, or mbox files.")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per message.")
+def triage_command(paths: tuple[str, ...], as_json: bool) -> None:
+    from concierge.triage.pipeline import triage
+    from concierge.triage.sources import read_paths
+
+    failed = 0
+    for item in read_paths(list(paths)):
+        if item.raw is None:
+            failed += 1
+            click.echo(f"concierge: {item.path}: {item.error}", err=True)
+            continue
+        result = triage(item.raw)
+        row = {"path": item.path, **result.as_json()}
+        if as_json:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        else:
+            rules = ", ".join(
+                dict.fromkeys(
+                    r["rule"] for r in result.reasons if r["effect"] in ("crisis", "urgent")
+                )
+            )
+            click.echo(
+                f"{result.urgency:<8} {result.language:<3} {result.country or '--':<3} "
+                f"{'auto ' if result.auto_reply else ''}{item.path}"
+                + (f"  [{rules}]" if rules else "")
+            )
+    if failed:
+        sys.exit(1)
+
+
+@cli.command("eval", help="Measure the triage on a labelled corpus (a folder of YAML files).")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+def eval_command(path: Path) -> None:
+    from concierge.triage.evaluation import describe, evaluate, load_corpus
+
+    click.echo(describe(evaluate(load_corpus(path))))
 
 
 def _describe_answer(answer: Answer, stale_months: int) -> str:

@@ -98,6 +98,7 @@ class Message(Base):
     language: Mapped[str | None] = mapped_column(String(8))
     country: Mapped[str | None] = mapped_column(String(2))
     urgency: Mapped[str | None] = mapped_column(String(10), index=True)
+    triage: Mapped[dict[str, object] | None] = mapped_column(JSON)  # the evidence
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
 
     case: Mapped[Case | None] = relationship(back_populates="messages")

@@ -149,6 +149,7 @@ class Worker:
             )
             return False
         if outcome.stored:
+            self._triage(outcome.message_id)
             report.stored += 1
             report.categories[outcome.category] = report.categories.get(outcome.category, 0) + 1
             log.info(
@@ -162,6 +163,29 @@ class Worker:
         else:
             report.already += 1
         return True
+
+    def _triage(self, message_id: int) -> None:
+        """Right after the message is safely stored, in a transaction of its own."""
+        from concierge.triage.store import triage_stored
+        from concierge.triage.urgency import default_classifier
+
+        try:
+            with self.db.session() as session:
+                urgency = triage_stored(
+                    session,
+                    message_id,
+                    default_classifier(),
+                    self.config.max_message_bytes,
+                    self.config.from_address,
+                )
+        except SQLAlchemyError as error:
+            log.error(
+                "could not store the triage",
+                extra={"id": message_id, "error": type(error).__name__},
+            )
+            return
+        if urgency == "crisis":
+            log.warning("crisis message received", extra={"id": message_id})
 
     def _state(self, session: Session, name: str) -> MailboxState:
         state = session.scalar(select(MailboxState).where(MailboxState.source == name))

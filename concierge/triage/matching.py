@@ -1,0 +1,261 @@
+"""spaCy does the reading: tokens, normal forms, lemmas, and the matching itself.
+
+One blank pipeline per language (no model is downloaded, ever). Words are compared
+by their normal form: lower case, accents removed, and a long word that is a near
+miss of a crisis word (a misspelling) takes that word's form. Where spaCy's lookup
+tables (spacy-lookups-data) know the language, each word of a rule also matches the
+other forms of the same lemma. Chinese, Japanese, Thai and Korean are read character
+by character, so that a phrase matches wherever it stands, with or without spaces.
+
+Phrases without gaps go to a PhraseMatcher; phrases with `...` gaps, lemma forms and
+staff-written token patterns go to a Matcher.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import spacy
+from rapidfuzz import fuzz, process
+from spacy.language import Language
+from spacy.matcher import Matcher, PhraseMatcher
+from spacy.tokens import Doc
+from spacy.vocab import Vocab
+
+from concierge.triage.rules import LanguageRules, Rule, Settings
+
+CHARACTER_LANGUAGES = frozenset({"zh", "ja", "th", "ko"})
+GAP = "..."
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: the form words are compared in."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return unicodedata.normalize(
+        "NFC", "".join(c for c in decomposed if not unicodedata.combining(c))
+    )
+
+
+class CharacterTokenizer:
+    """One token per character, spaces dropped: substring matching for zh, ja, th, ko."""
+
+    def __init__(self, vocab: Vocab) -> None:
+        self.vocab = vocab
+
+    def __call__(self, text: str) -> Doc:
+        chars = [c for c in text if not c.isspace()]
+        spaces = []
+        for index, char in enumerate(text):
+            if not char.isspace():
+                nxt = text[index + 1] if index + 1 < len(text) else ""
+                spaces.append(nxt.isspace())
+        return Doc(self.vocab, words=chars or [""], spaces=spaces or [False])
+
+
+@dataclass(frozen=True)
+class Hit:
+    rule: Rule
+    start: int  # token indices
+    end: int
+    text: str
+    fuzzy: tuple[tuple[str, str], ...] = ()  # (as written, read as): near misses
+
+
+class LanguageMatcher:
+    """The compiled rules of one language."""
+
+    def __init__(self, rules: LanguageRules, settings: Settings) -> None:
+        self.rules = rules
+        self.settings = settings
+        self.language = rules.language
+        self.characters = rules.language in CHARACTER_LANGUAGES
+        self.nlp = _pipeline(rules.language)
+        self.by_id = {rule.id: rule for rule in rules.rules}
+        self.lemma_forms = _lemma_forms(rules)
+        self.crisis_words = sorted(
+            {
+                fold(word)
+                for rule in rules.of_level("crisis")
+                for phrase in rule.phrases
+                for word in phrase.split()
+                if len(word) >= settings.fuzzy_min_length and word != GAP
+            }
+        )
+        self.phrase_matcher = PhraseMatcher(self.nlp.vocab, attr="NORM")
+        self.matcher = Matcher(self.nlp.vocab)
+        for rule in rules.rules:
+            self._add(rule)
+        self.negation = [self._norms(cue) for cue in rules.negation]
+        self.past = [self._norms(cue) for cue in rules.past]
+        self.song = [self._norms(cue) for cue in rules.song]
+
+    def _norms(self, text: str) -> list[str]:
+        return [fold(t.text) for t in self.nlp.make_doc(text)]
+
+    def _add(self, rule: Rule) -> None:
+        plain, patterns = [], []
+        for phrase in rule.phrases:
+            words = [part for part in phrase.split(GAP)]
+            if len(words) == 1 and not self._has_lemma_forms(phrase):
+                plain.append(self._doc(phrase))
+            else:
+                patterns.append(self._pattern(words))
+        if plain:
+            self.phrase_matcher.add(rule.id, plain)
+        patterns.extend(list(p) for p in rule.patterns)
+        if patterns:
+            self.matcher.add(rule.id, patterns)
+
+    def _doc(self, text: str) -> Doc:
+        doc = self.nlp.make_doc(text)
+        for token in doc:
+            token.norm_ = fold(token.text)
+        return doc
+
+    def _has_lemma_forms(self, phrase: str) -> bool:
+        return any(len(self.lemma_forms.get(norm, ())) > 1 for norm in self._norms(phrase))
+
+    def _pattern(self, pieces: list[str]) -> list[dict[str, Any]]:
+        gap = self.settings.gap_characters if self.characters else self.settings.gap_words
+        pattern: list[dict[str, Any]] = []
+        for index, piece in enumerate(pieces):
+            if index:
+                pattern.extend({"OP": "?"} for _ in range(gap))
+            for norm in self._norms(piece):
+                forms = sorted(self.lemma_forms.get(norm, {norm}) | {norm})
+                pattern.append({"NORM": {"IN": forms}} if len(forms) > 1 else {"NORM": norm})
+        return pattern
+
+    def read(self, text: str) -> Doc:
+        doc = self.nlp(text)
+        fuzzy: dict[int, tuple[str, str]] = {}
+        known = set(self.crisis_words)
+        for token in doc:
+            token.norm_ = fold(token.text)
+            if (
+                not self.characters
+                and len(token.norm_) >= self.settings.fuzzy_min_length
+                and token.norm_ not in known
+                and self.crisis_words
+            ):
+                near = process.extractOne(
+                    token.norm_,
+                    self.crisis_words,
+                    scorer=fuzz.ratio,
+                    score_cutoff=self.settings.fuzzy_threshold,
+                )
+                if near is not None:
+                    fuzzy[token.i] = (token.text, near[0])
+                    token.norm_ = near[0]
+        doc.user_data["fuzzy"] = fuzzy
+        return doc
+
+    def hits(self, doc: Doc) -> list[Hit]:
+        spans = [(m_id, s, e) for m_id, s, e in self.phrase_matcher(doc)]
+        spans += [(m_id, s, e) for m_id, s, e in self.matcher(doc)]
+        found: dict[tuple[str, int, int], Hit] = {}
+        fuzzy = doc.user_data.get("fuzzy", {})
+        for match_id, start, end in spans:
+            rule = self.by_id[self.nlp.vocab.strings[match_id]]
+            near = tuple(fuzzy[i] for i in range(start, end) if i in fuzzy)
+            found[(rule.id, start, end)] = Hit(rule, start, end, doc[start:end].text, near)
+        return _longest_per_rule(found.values())
+
+
+def _longest_per_rule(hits: Iterable[Hit]) -> list[Hit]:
+    """Drop a hit contained in a longer hit of the same rule."""
+    ordered = sorted(hits, key=lambda h: (h.rule.id, h.start, -(h.end - h.start)))
+    kept: list[Hit] = []
+    for hit in ordered:
+        if any(
+            k.rule.id == hit.rule.id and k.start <= hit.start and hit.end <= k.end for k in kept
+        ):
+            continue
+        kept.append(hit)
+    return sorted(kept, key=lambda h: (h.start, h.end))
+
+
+@cache
+def _pipeline(language: str) -> Language:
+    if language in CHARACTER_LANGUAGES:
+        nlp = spacy.blank("xx")
+        nlp.tokenizer = CharacterTokenizer(nlp.vocab)
+    elif language == "vi":
+        nlp = spacy.blank("vi", config={"nlp": {"tokenizer": {"use_pyvi": False}}})
+    else:
+        nlp = spacy.blank(language)
+    nlp.add_pipe("sentencizer")
+    return nlp
+
+
+def _lemma_forms(rules: LanguageRules) -> dict[str, set[str]]:
+    """For each word in the rules, the other forms of its lemma (from spacy-lookups-data).
+
+    The full tables are large (up to a million forms), so only the part the rules
+    need is kept, and cached on disk until the rules change.
+    """
+    if rules.language in CHARACTER_LANGUAGES:
+        return {}
+    words = sorted(
+        {
+            fold(w)
+            for rule in rules.rules
+            for phrase in rule.phrases
+            for w in phrase.split()
+            if w != GAP
+        }
+    )
+    digest = hashlib.sha256("\n".join(words).encode()).hexdigest()[:16]
+    cache_file = _cache_dir() / f"lemmas-{rules.language}-{digest}.json"
+    if cache_file.exists():
+        data = json.loads(cache_file.read_text(encoding="utf-8"))
+        return {word: set(forms) for word, forms in data.items()}
+    table = _lookup_table(rules.language)
+    forms: dict[str, set[str]] = {}
+    if table:
+        wanted = {table.get(word, word) for word in words}
+        by_lemma: dict[str, set[str]] = {}
+        for form, lemma in table.items():
+            if lemma in wanted:
+                by_lemma.setdefault(lemma, set()).add(fold(form))
+        for word in words:
+            lemma = table.get(word, word)
+            if lemma in by_lemma:
+                forms[word] = by_lemma[lemma] | {word}
+    try:
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        cache_file.write_text(
+            json.dumps({w: sorted(f) for w, f in forms.items()}), encoding="utf-8"
+        )
+    except OSError:
+        pass  # a read-only home: the table is rebuilt next time
+    return forms
+
+
+def _lookup_table(language: str) -> dict[str, str]:
+    try:
+        import spacy_lookups_data
+    except ImportError:
+        return {}
+    folder = Path(spacy_lookups_data.__file__).parent / "data"
+    table: dict[str, str] = {}
+    for path in sorted(folder.glob(f"{language}_lemma_lookup*.json.gz")):
+        with gzip.open(path, "rt", encoding="utf-8") as handle:
+            for form, lemma in json.load(handle).items():
+                if isinstance(lemma, str):
+                    table.setdefault(fold(form), fold(lemma))
+    return table
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "concierge"
