@@ -48,12 +48,43 @@ WEIGHTS = {
 }
 # Country-code domains sold for other uses; they say nothing of where a person is.
 GENERIC_TLDS = frozenset(
-    ["io", "co", "me", "tv", "ai", "fm", "am", "ly", "to", "cc", "ws", "gg", "la", "nu", "tk", "ml", "ga", "cf", "gq", "sh", "ac", "vc", "so", "im", "app", "dev", "xyz", "eu", "asia"]
+    [
+        "io",
+        "co",
+        "me",
+        "tv",
+        "ai",
+        "fm",
+        "am",
+        "ly",
+        "to",
+        "cc",
+        "ws",
+        "gg",
+        "la",
+        "nu",
+        "tk",
+        "ml",
+        "ga",
+        "cf",
+        "gq",
+        "sh",
+        "ac",
+        "vc",
+        "so",
+        "im",
+        "app",
+        "dev",
+        "xyz",
+        "eu",
+        "asia",
+    ]
 )
 _TLD_COUNTRY = {"uk": "GB"}
 # Country names that are also everyday words or given names.
 _AMBIGUOUS_NAMES = frozenset({"jordan", "chad", "georgia", "turkey", "china", "guinea", "israel"})
 _CJK = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_CJK_RUN = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
 _CAPITALISED = re.compile(r"^[^\W\d_]")
 _MAX_WORDS = 4
 _MAX_CHARS = 8
@@ -191,10 +222,8 @@ def _places(text: str) -> list[Evidence]:
     evidence: list[Evidence] = []
     named: set[str] = set()
     hits = _country_names(text) + _lookup_names(text, index)
-    for surface, places in hits:
-        for place in places:
-            if place.kind in ("country_name", "state"):
-                named.add(place.country)
+    for _, places in hits:
+        named |= {place.country for place in places if place.kind in ("country_name", "state")}
     country_surfaces = {
         fold(surface) for surface, places in hits if any(p.kind == "country_name" for p in places)
     }
@@ -238,23 +267,36 @@ def _country_names(text: str) -> list[tuple[str, list[Place]]]:
 
 
 def _lookup_names(text: str, index: PlaceIndex) -> list[tuple[str, list[Place]]]:
-    """Cities and states by name: every run of up to four words (eight CJK characters)."""
+    """Cities and states by name: every run of up to four words (eight CJK characters).
+
+    A one-word name that starts a sentence is capitalised anyway ("Moro em ...",
+    Portuguese for "I live in ...", is also a town in Pakistan), so there it counts
+    only for a city of half a million people or more.
+    """
     found: list[tuple[str, list[Place]]] = []
-    words = re.findall(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*", text)
-    position = 0
-    while position < len(words):
-        for size in range(min(_MAX_WORDS, len(words) - position), 0, -1):
-            surface = " ".join(words[position : position + size])
-            places = index.names.get(fold(surface))
-            if places and words[position][0].isupper() and _usable_city(surface, size):
+    for sentence in re.split(r"(?<=[.!?:;])\s+|\n+", text):
+        words = re.findall(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*", sentence)
+        position = 0
+        while position < len(words):
+            for size in range(min(_MAX_WORDS, len(words) - position), 0, -1):
+                surface = " ".join(words[position : position + size])
+                places = index.names.get(fold(surface))
+                if (
+                    not places
+                    or not words[position][0].isupper()
+                    or not _usable_city(surface, size)
+                ):
+                    continue
+                if position == 0 and size == 1:
+                    places = [p for p in places if p.kind != "city" or p.population >= 500_000]
+                    if not places:
+                        continue
                 found.append((surface, places))
                 position += size
                 break
-        else:
-            position += 1
-    for run in re.findall(
-        r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]+", text
-    ):
+            else:
+                position += 1
+    for run in _CJK_RUN.findall(text):
         start = 0
         while start < len(run):
             for size in range(min(_MAX_CHARS, len(run) - start), 1, -1):
@@ -344,9 +386,9 @@ def _build_index() -> PlaceIndex:
         add(city["name"], place)
         for alternate in city.get("alternatenames") or []:
             # Romanisations in lower case and airport codes are not how people write.
-            if alternate[:1].isupper() or _CJK.search(alternate) or not alternate.isascii():
-                if not (alternate.isascii() and alternate.isupper()):
-                    add(alternate, place)
+            written = alternate[:1].isupper() or _CJK.search(alternate) or not alternate.isascii()
+            if written and not (alternate.isascii() and alternate.isupper()):
+                add(alternate, place)
     for state in cache_.get_us_states().values():
         add(state["name"], Place("US", 0, "state"))
     for name, code in _cldr_country_names(countries):

@@ -31,7 +31,36 @@ import langdetect
 from langdetect.detector_factory import DetectorFactory
 from langdetect.lang_detect_exception import LangDetectException
 
-SUPPORTED = ["en", "es", "pt", "fr", "de", "it", "nl", "sv", "da", "nb", "fi", "pl", "cs", "ro", "el", "tr", "ru", "uk", "ar", "he", "hi", "id", "vi", "th", "ja", "ko", "zh", "ca"]
+SUPPORTED = [
+    "en",
+    "es",
+    "pt",
+    "fr",
+    "de",
+    "it",
+    "nl",
+    "sv",
+    "da",
+    "nb",
+    "fi",
+    "pl",
+    "cs",
+    "ro",
+    "el",
+    "tr",
+    "ru",
+    "uk",
+    "ar",
+    "he",
+    "hi",
+    "id",
+    "vi",
+    "th",
+    "ja",
+    "ko",
+    "zh",
+    "ca",
+]
 LATIN = tuple(
     code
     for code in SUPPORTED
@@ -39,6 +68,7 @@ LATIN = tuple(
 )
 UNDETERMINED = "und"
 SHORT_WORDS = 8
+_UNSEEN = 1e-6
 _SEED = 0
 _LANGDETECT_CODE = {"nb": "no"}
 _FROM_LANGDETECT = {"no": "nb", "zh-cn": "zh", "zh-tw": "zh"}
@@ -177,9 +207,11 @@ def _exact_ngram_probabilities(words: list[str]) -> dict[str, float]:
     ]
     if not grams:
         return {}
+    # An n-gram a profile lacks gets the same small probability in every language, so
+    # that small profiles are not favoured for rare n-grams.
     logs = {
         language: sum(
-            math.log((freq.get(gram, 0) + 0.5) / (totals[len(gram) - 1] + 500.0)) for gram in grams
+            math.log(max(freq.get(gram, 0) / totals[len(gram) - 1], _UNSEEN)) for gram in grams
         )
         for language, (freq, totals) in profiles.items()
     }

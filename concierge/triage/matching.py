@@ -104,7 +104,7 @@ class LanguageMatcher:
     def _add(self, rule: Rule) -> None:
         plain, patterns = [], []
         for phrase in rule.phrases:
-            words = [part for part in phrase.split(GAP)]
+            words = [part.strip() for part in phrase.split(GAP)]
             if len(words) == 1 and not self._has_lemma_forms(phrase):
                 plain.append(self._doc(phrase))
             else:
@@ -160,8 +160,11 @@ class LanguageMatcher:
         return doc
 
     def hits(self, doc: Doc) -> list[Hit]:
-        spans = [(m_id, s, e) for m_id, s, e in self.phrase_matcher(doc)]
-        spans += [(m_id, s, e) for m_id, s, e in self.matcher(doc)]
+        spans: list[tuple[int, int, int]] = []
+        if len(self.phrase_matcher):
+            spans += [(m_id, s, e) for m_id, s, e in self.phrase_matcher(doc)]
+        if len(self.matcher):
+            spans += [(m_id, s, e) for m_id, s, e in self.matcher(doc)]
         found: dict[tuple[str, int, int], Hit] = {}
         fuzzy = doc.user_data.get("fuzzy", {})
         for match_id, start, end in spans:
