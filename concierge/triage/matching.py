@@ -94,12 +94,18 @@ class LanguageMatcher:
         self.matcher = Matcher(self.nlp.vocab)
         for rule in rules.rules:
             self._add(rule)
-        self.negation = [self._norms(cue) for cue in rules.negation]
-        self.past = [self._norms(cue) for cue in rules.past]
-        self.song = [self._norms(cue) for cue in rules.song]
+        self.cues = self.context_cues(rules)
+
+    def context_cues(self, rules: LanguageRules) -> dict[str, list[list[str]]]:
+        """Negation, past, song and general cues as word lists; `...` is a gap."""
+        return {
+            kind: [self._norms(cue) for cue in getattr(rules, kind)]
+            for kind in ("negation", "past", "song", "general")
+        }
 
     def _norms(self, text: str) -> list[str]:
-        return [fold(t.text) for t in self.nlp.make_doc(text)]
+        doc = self.nlp.make_doc(text.replace(GAP, " \u2026 "))
+        return [GAP if t.text == "\u2026" else fold(t.text) for t in doc]
 
     def _add(self, rule: Rule) -> None:
         plain, patterns = [], []

@@ -17,7 +17,10 @@ from concierge.triage.language import SUPPORTED
 
 LEVELS = ("crisis", "urgent")
 _RULE_KEYS = {"id", "description", "phrases", "patterns", "negatable", "past_resolves"}
-_FILE_KEYS = {"language", "crisis", "urgent", "exceptions", "negation", "past", "song"}
+_FILE_KEYS = {
+    "language", "crisis", "urgent", "exceptions", "negation", "negation_follows", "past", "song",
+    "general",
+}  # fmt: skip
 
 
 class RulesError(ConciergeError):
@@ -43,6 +46,8 @@ class LanguageRules:
     negation: tuple[str, ...] = ()
     past: tuple[str, ...] = ()
     song: tuple[str, ...] = ()
+    general: tuple[str, ...] = ()
+    negation_follows: bool = False
 
     def of_level(self, level: str) -> list[Rule]:
         return [rule for rule in self.rules if rule.level == level]
@@ -148,6 +153,8 @@ def _language_file(path: Path) -> LanguageRules:
         negation=_words(data, "negation", path),
         past=_words(data, "past", path),
         song=_words(data, "song", path),
+        general=_words(data, "general", path),
+        negation_follows=bool(data.get("negation_follows", False)),
     )
 
 

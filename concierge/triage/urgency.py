@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 
-from concierge.triage.matching import Hit, LanguageMatcher
+from concierge.triage.matching import GAP, Hit, LanguageMatcher
 from concierge.triage.rules import RuleBook, load_rules
 
 
@@ -51,26 +51,47 @@ class UrgencyClassifier:
         return self._matchers[language]
 
     def classify(self, text: str, languages: list[str]) -> Urgency:
+        languages = list(dict.fromkeys(languages))
+        matchers = [m for m in (self.matcher(language) for language in languages) if m]
+        # Context words of every language read: English rules on a Norwegian message
+        # must hear the Norwegian "ikke".
+        cues: dict[str, list[list[str]]] = {}
+        for matcher in matchers:
+            for kind, found in matcher.cues.items():
+                cues.setdefault(kind, []).extend(found)
+        follows = any(m.rules.negation_follows for m in matchers)
         reasons: list[Reason] = []
-        for language in dict.fromkeys(languages):
-            matcher = self.matcher(language)
-            if matcher is not None:
-                reasons.extend(self._read(matcher, text))
+        for matcher in matchers:
+            reasons.extend(self._read(matcher, text, cues, follows))
         effects = {reason.effect for reason in reasons}
         level = "crisis" if "crisis" in effects else "urgent" if "urgent" in effects else "routine"
         order = {"crisis": 0, "urgent": 1}
         reasons.sort(key=lambda r: (order.get(r.effect, 2), r.start))
         return Urgency(level, tuple(reasons))
 
-    def _read(self, matcher: LanguageMatcher, text: str) -> list[Reason]:
+    def _read(
+        self,
+        matcher: LanguageMatcher,
+        text: str,
+        cues: dict[str, list[list[str]]],
+        follows: bool,
+    ) -> list[Reason]:
         doc = matcher.read(text)
         hits = matcher.hits(doc)
         exceptions = [h for h in hits if h.rule.level == "exception"]
+        judged = [
+            (hit, self._effect(matcher, doc, hit, exceptions, cues, follows))
+            for hit in hits
+            if hit.rule.level != "exception"
+        ]
         reasons = []
-        for hit in hits:
-            if hit.rule.level == "exception":
-                continue
-            effect = self._effect(matcher, doc, hit, exceptions)
+        for hit, effect in judged:
+            # The longest match governs: "end my life" inside a resolved "tried to end
+            # my life" takes the longer match's verdict.
+            for other, other_effect in judged:
+                longer = other.end - other.start > hit.end - hit.start
+                if longer and other.start <= hit.start and hit.end <= other.end:
+                    effect = other_effect if other_effect != other.rule.level else effect
             span = doc[hit.start : hit.end]
             note = "".join(f" ({written!r} read as {read!r})" for written, read in hit.fuzzy)
             reasons.append(
@@ -85,31 +106,83 @@ class UrgencyClassifier:
             )
         return reasons
 
-    def _effect(self, matcher: LanguageMatcher, doc: Doc, hit: Hit, exceptions: list[Hit]) -> str:
+    def _effect(
+        self,
+        matcher: LanguageMatcher,
+        doc: Doc,
+        hit: Hit,
+        exceptions: list[Hit],
+        cues: dict[str, list[list[str]]],
+        follows: bool,
+    ) -> str:
         for exception in exceptions:
             if exception.start < hit.end and hit.start < exception.end:
                 return f"cancelled: figure of speech ({exception.rule.id})"
         sentence = doc[hit.start].sent
+        words = [t.norm_ for t in sentence]
         if hit.rule.negatable:
             window = matcher.settings.negation_window
             before = [t.norm_ for t in doc[max(sentence.start, hit.start - window) : hit.start]]
-            for cue in matcher.negation:
-                if _contains(before, cue):
+            after = (
+                [t.norm_ for t in doc[hit.end : min(sentence.end, hit.end + window)]]
+                if follows
+                else []
+            )
+            for cue in cues.get("negation", []):
+                if _contains(before, cue) or _contains(after, cue):
                     return f"cancelled: negated by {' '.join(cue)!r}"
+            for cue in cues.get("general", []):
+                if _contains(words, cue):
+                    return f"cancelled: a general question ({' '.join(cue)!r})"
         if _in_song_title(doc, hit, matcher) and any(
-            _contains([t.norm_ for t in sentence], cue) for cue in matcher.song
+            _contains(words, c) for c in cues.get("song", [])
         ):
             return "cancelled: inside a quoted title"
-        if hit.rule.past_resolves and any(
-            _contains([t.norm_ for t in sentence], cue) for cue in matcher.past
-        ):
-            return "urgent" if hit.rule.level == "crisis" else "routine"
+        if hit.rule.past_resolves:
+            nearby = [
+                t.norm_ for t in doc[_sentence_start(doc, sentence) : _sentence_end(doc, sentence)]
+            ]
+            if any(_contains(nearby, cue) for cue in cues.get("past", [])):
+                return "urgent" if hit.rule.level == "crisis" else "routine"
         return hit.rule.level
 
 
+def _sentence_start(doc: Doc, sentence: Span) -> int:
+    """The start of the sentence before, so that a past cue may come just before."""
+    return doc[sentence.start - 1].sent.start if sentence.start > 0 else sentence.start
+
+
+def _sentence_end(doc: Doc, sentence: Span) -> int:
+    return doc[sentence.end].sent.end if sentence.end < len(doc) else sentence.end
+
+
 def _contains(words: list[str], cue: list[str]) -> bool:
-    size = len(cue)
-    return size > 0 and any(words[i : i + size] == cue for i in range(len(words) - size + 1))
+    """Whether the cue's words stand in `words` in order; `...` skips up to 3 words."""
+    if not cue:
+        return False
+    pieces: list[list[str]] = [[]]
+    for word in cue:
+        if word == GAP:
+            pieces.append([])
+        else:
+            pieces[-1].append(word)
+    pieces = [piece for piece in pieces if piece]
+    for start in range(len(words)):
+        position, matched = start, True
+        for number, piece in enumerate(pieces):
+            limit = position + (4 if number else 1)
+            found = next(
+                (i for i in range(position, min(limit, len(words) - len(piece) + 1))
+                 if words[i : i + len(piece)] == piece),
+                None,
+            )  # fmt: skip
+            if found is None:
+                matched = False
+                break
+            position = found + len(piece)
+        if matched:
+            return True
+    return False
 
 
 def _in_song_title(doc: Doc, hit: Hit, matcher: LanguageMatcher) -> bool:
