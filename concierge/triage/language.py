@@ -18,7 +18,6 @@ The detector is deterministic (a fixed seed) and says `und` when it is unsure.
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
 import re
@@ -30,6 +29,8 @@ from pathlib import Path
 import langdetect
 from langdetect.detector_factory import DetectorFactory
 from langdetect.lang_detect_exception import LangDetectException
+
+from concierge.triage.words import stop_words
 
 SUPPORTED = [
     "en",
@@ -250,10 +251,10 @@ def _word_votes(words: list[str]) -> dict[str, float]:
 def _common_words() -> dict[str, frozenset[str]]:
     """spaCy's stop words of each Latin-script language, plus our own short list."""
     extra = json.loads((Path(__file__).with_name("common_words.json")).read_text("utf-8"))
+    lists = stop_words(LATIN)
     words: dict[str, frozenset[str]] = {}
     for language in LATIN:
-        module = importlib.import_module(f"spacy.lang.{language}.stop_words")
-        found = {w.lower() for w in module.STOP_WORDS} | set(extra.get(language, []))
+        found = set(lists[language]) | set(extra.get(language, []))
         words[language] = frozenset(found | {_fold(w) for w in found})
     return words
 

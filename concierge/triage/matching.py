@@ -16,7 +16,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import os
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
 from concierge.triage.rules import LanguageRules, Rule, RulesError, Settings
+from concierge.triage.words import cache_dir
 
 CHARACTER_LANGUAGES = frozenset({"zh", "ja", "th", "ko"})
 GAP = "..."
@@ -228,7 +228,7 @@ def _lemma_forms(rules: LanguageRules) -> dict[str, set[str]]:
         }
     )
     digest = hashlib.sha256("\n".join(words).encode()).hexdigest()[:16]
-    cache_file = _cache_dir() / f"lemmas-{rules.language}-{digest}.json"
+    cache_file = cache_dir() / f"lemmas-{rules.language}-{digest}.json"
     if cache_file.exists():
         data = json.loads(cache_file.read_text(encoding="utf-8"))
         return {word: set(forms) for word, forms in data.items()}
@@ -267,8 +267,3 @@ def _lookup_table(language: str) -> dict[str, str]:
                 if isinstance(lemma, str):
                     table.setdefault(fold(form), fold(lemma))
     return table
-
-
-def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "concierge"

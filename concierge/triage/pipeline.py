@@ -90,3 +90,16 @@ def _languages_to_read(language: str, classifier: UrgencyClassifier) -> list[str
     if language == UNDETERMINED:
         return ["en", *sorted(classifier.book.languages)]
     return [language, "en"]
+
+
+def warm_up(classifier: UrgencyClassifier | None = None) -> None:
+    """Load every language's rules and the place index now, not with the first crisis.
+
+    The worker calls this before it starts to wait for mail, so that the first
+    message is triaged as fast as the thousandth.
+    """
+    classifier = classifier or default_classifier()
+    for language in sorted(classifier.book.languages):
+        classifier.matcher(language)
+    detect_language("warm up")
+    detect_country("Lisboa", None)

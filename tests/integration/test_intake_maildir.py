@@ -31,7 +31,12 @@ def test_the_sample_inbox_is_stored_once_and_queued(run_cli: Run) -> None:
         "id", "message_id", "sender", "subject", "received_at", "language", "country",
         "urgency", "status",
     }  # fmt: skip
-    assert {row["status"] for row in rows} == {"received"}
+    # Triaged as stored: every row has its language and urgency, crises first.
+    assert {row["status"] for row in rows} == {"triaged"}
+    assert all(row["language"] and row["urgency"] for row in rows)
+    urgencies = [row["urgency"] for row in rows]
+    assert urgencies[0] == "crisis"
+    assert urgencies == sorted(urgencies, key=["crisis", "urgent", "routine"].index)
 
 
 def test_a_real_maildir_is_read_without_being_changed(run_cli: Run, tmp_path: Path) -> None:
