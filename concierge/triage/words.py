@@ -12,7 +12,7 @@ import os
 from functools import cache
 from pathlib import Path
 
-import spacy
+from spacy.about import __version__ as spacy_version
 
 
 def cache_dir() -> Path:
@@ -22,7 +22,7 @@ def cache_dir() -> Path:
 
 @cache
 def stop_words(languages: tuple[str, ...]) -> dict[str, frozenset[str]]:
-    path = cache_dir() / f"stop-words-{spacy.__version__}-{'-'.join(languages)}.json"
+    path = cache_dir() / f"stop-words-{spacy_version}-{'-'.join(languages)}.json"
     if path.exists():
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
