@@ -105,7 +105,11 @@ class LanguageMatcher:
 
     def _norms(self, text: str) -> list[str]:
         doc = self.nlp.make_doc(text.replace(GAP, " \u2026 "))
-        return [GAP if t.text == "\u2026" else fold(t.text) for t in doc]
+        return [GAP if t.text == "\u2026" else self.norm(t.text) for t in doc]
+
+    def norm(self, text: str) -> str:
+        """Accents folded, except in zh, ja, th, ko, where marks are letters (が, ไม่)."""
+        return unicodedata.normalize("NFKC", text).lower() if self.characters else fold(text)
 
     def _add(self, rule: Rule) -> None:
         plain, patterns = [], []
@@ -128,7 +132,7 @@ class LanguageMatcher:
     def _doc(self, text: str) -> Doc:
         doc = self.nlp.make_doc(text)
         for token in doc:
-            token.norm_ = fold(token.text)
+            token.norm_ = self.norm(token.text)
         return doc
 
     def _has_lemma_forms(self, phrase: str) -> bool:
@@ -147,41 +151,56 @@ class LanguageMatcher:
 
     def read(self, text: str) -> Doc:
         doc = self.nlp(text)
-        fuzzy: dict[int, tuple[str, str]] = {}
-        known = set(self.crisis_words)
         for token in doc:
-            token.norm_ = fold(token.text)
-            if (
-                not self.characters
-                and len(token.norm_) >= self.settings.fuzzy_min_length
-                and token.norm_ not in known
-                and self.crisis_words
-            ):
-                near = process.extractOne(
-                    token.norm_,
-                    self.crisis_words,
-                    scorer=fuzz.ratio,
-                    score_cutoff=self.settings.fuzzy_threshold,
-                )
-                if near is not None:
-                    fuzzy[token.i] = (token.text, near[0])
-                    token.norm_ = near[0]
-        doc.user_data["fuzzy"] = fuzzy
+            token.norm_ = self.norm(token.text)
         return doc
 
+    def _near_misses(self, doc: Doc) -> dict[int, tuple[str, str]]:
+        """Long words that are near misses of a crisis word: position -> (written, read as)."""
+        if self.characters or not self.crisis_words:
+            return {}
+        known = set(self.crisis_words)
+        found: dict[int, tuple[str, str]] = {}
+        for token in doc:
+            norm = token.norm_
+            if len(norm) < self.settings.fuzzy_min_length or norm in known:
+                continue
+            near = process.extractOne(
+                norm,
+                self.crisis_words,
+                scorer=fuzz.ratio,
+                score_cutoff=self.settings.fuzzy_threshold,
+            )
+            if near is not None:
+                found[token.i] = (token.text, near[0])
+        return found
+
     def hits(self, doc: Doc) -> list[Hit]:
+        found: dict[tuple[str, int, int], Hit] = {}
+        for match_id, start, end in self._spans(doc):
+            rule = self.by_id[self.nlp.vocab.strings[match_id]]
+            found[(rule.id, start, end)] = Hit(rule, start, end, doc[start:end].text)
+        # Misspelt crisis words are read again on a copy, so that the correction
+        # cannot change what any other rule (an idiom, an urgent phrase) sees.
+        near = self._near_misses(doc)
+        if near:
+            corrected = doc.copy()
+            for index, (_, read_as) in near.items():
+                corrected[index].norm_ = read_as
+            for match_id, start, end in self._spans(corrected):
+                rule = self.by_id[self.nlp.vocab.strings[match_id]]
+                fixed = tuple(near[i] for i in range(start, end) if i in near)
+                if rule.level == "crisis" and fixed and (rule.id, start, end) not in found:
+                    found[(rule.id, start, end)] = Hit(rule, start, end, doc[start:end].text, fixed)
+        return _longest_per_rule(found.values())
+
+    def _spans(self, doc: Doc) -> list[tuple[int, int, int]]:
         spans: list[tuple[int, int, int]] = []
         if len(self.phrase_matcher):
             spans += [(m_id, s, e) for m_id, s, e in self.phrase_matcher(doc)]
         if len(self.matcher):
             spans += [(m_id, s, e) for m_id, s, e in self.matcher(doc)]
-        found: dict[tuple[str, int, int], Hit] = {}
-        fuzzy = doc.user_data.get("fuzzy", {})
-        for match_id, start, end in spans:
-            rule = self.by_id[self.nlp.vocab.strings[match_id]]
-            near = tuple(fuzzy[i] for i in range(start, end) if i in fuzzy)
-            found[(rule.id, start, end)] = Hit(rule, start, end, doc[start:end].text, near)
-        return _longest_per_rule(found.values())
+        return spans
 
 
 def _longest_per_rule(hits: Iterable[Hit]) -> list[Hit]:
@@ -203,7 +222,9 @@ def _pipeline(language: str) -> Language:
         nlp = spacy.blank("xx")
         nlp.tokenizer = CharacterTokenizer(nlp.vocab)
     elif language == "vi":
-        nlp = spacy.blank("vi", config={"nlp": {"tokenizer": {"use_pyvi": False}}})
+        # spaCy's Vietnamese tokenizer splits only at spaces without pyvi ("chết." stays
+        # one token); the multi-language tokenizer also splits off punctuation.
+        nlp = spacy.blank("xx")
     else:
         nlp = spacy.blank(language)
     nlp.add_pipe("sentencizer")

@@ -59,10 +59,10 @@ class UrgencyClassifier:
         for matcher in matchers:
             for kind, found in matcher.cues.items():
                 cues.setdefault(kind, []).extend(found)
-        follows = any(m.rules.negation_follows for m in matchers)
         reasons: list[Reason] = []
         for matcher in matchers:
-            reasons.extend(self._read(matcher, text, cues, follows))
+            # Negation after a match only for the rules of a language that puts it there.
+            reasons.extend(self._read(matcher, text, cues, matcher.rules.negation_follows))
         effects = {reason.effect for reason in reasons}
         level = "crisis" if "crisis" in effects else "urgent" if "urgent" in effects else "routine"
         order = {"crisis": 0, "urgent": 1}
