@@ -19,7 +19,7 @@ import json
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -31,12 +31,13 @@ from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
 from concierge.triage.rules import LanguageRules, Rule, RulesError, Settings
-from concierge.triage.words import cache_dir
+from concierge.triage.words import cache_dir, stop_words
 
 CHARACTER_LANGUAGES = frozenset({"zh", "ja", "th", "ko"})
 GAP = "..."
 
 
+@lru_cache(maxsize=200_000)
 def fold(text: str) -> str:
     """Lower case without accents: the form words are compared in."""
     decomposed = unicodedata.normalize("NFKD", text.lower())
@@ -81,16 +82,18 @@ class LanguageMatcher:
         self.nlp = _pipeline(rules.language)
         self.by_id = {rule.id: rule for rule in rules.rules}
         self.lemma_forms = _lemma_forms(rules)
+        # Every form of a rule word reads as one representative form, its "lemma".
+        self.lemma_of = {form: min(forms) for forms in self.lemma_forms.values() for form in forms}
         self.crisis_words = sorted(
             {
-                fold(word)
+                word
                 for rule in rules.of_level("crisis")
                 for phrase in rule.phrases
-                for word in phrase.split()
+                for word in self._norms(phrase)
                 if len(word) >= settings.fuzzy_min_length and word != GAP
             }
         )
-        self.phrase_matcher = PhraseMatcher(self.nlp.vocab, attr="NORM")
+        self.phrase_matcher = PhraseMatcher(self.nlp.vocab, attr="LEMMA")
         self.matcher = Matcher(self.nlp.vocab)
         for rule in rules.rules:
             self._add(rule)
@@ -105,7 +108,7 @@ class LanguageMatcher:
 
     def _norms(self, text: str) -> list[str]:
         doc = self.nlp.make_doc(text.replace(GAP, " \u2026 "))
-        return [GAP if t.text == "\u2026" else self.norm(t.text) for t in doc]
+        return [GAP if t.text == "\u2026" else self.norm(t.text) for t in doc if not t.is_space]
 
     def norm(self, text: str) -> str:
         """Accents folded, except in zh, ja, th, ko, where marks are letters (が, ไม่)."""
@@ -115,7 +118,7 @@ class LanguageMatcher:
         plain, patterns = [], []
         for phrase in rule.phrases:
             words = [part.strip() for part in phrase.split(GAP)]
-            if len(words) == 1 and not self._has_lemma_forms(phrase):
+            if len(words) == 1:
                 plain.append(self._doc(phrase))
             else:
                 patterns.append(self._pattern(words))
@@ -130,13 +133,15 @@ class LanguageMatcher:
                 raise RulesError(f"{rule.source}: rule {rule.id}: bad pattern: {problem}") from None
 
     def _doc(self, text: str) -> Doc:
-        doc = self.nlp.make_doc(text)
-        for token in doc:
-            token.norm_ = self.norm(token.text)
-        return doc
+        return self._annotate(self.nlp.make_doc(text))
 
-    def _has_lemma_forms(self, phrase: str) -> bool:
-        return any(len(self.lemma_forms.get(norm, ())) > 1 for norm in self._norms(phrase))
+    def _annotate(self, doc: Doc) -> Doc:
+        """Each token's normal form, and its rule lemma (the normal form if it has none)."""
+        for token in doc:
+            norm = self.norm(token.text)
+            token.norm_ = norm
+            token.lemma_ = self.lemma_of.get(norm, norm) or norm or " "
+        return doc
 
     def _pattern(self, pieces: list[str]) -> list[dict[str, Any]]:
         gap = self.settings.gap_characters if self.characters else self.settings.gap_words
@@ -145,14 +150,12 @@ class LanguageMatcher:
             if index:
                 pattern.extend({"OP": "?"} for _ in range(gap))
             for norm in self._norms(piece):
-                forms = sorted(self.lemma_forms.get(norm, {norm}) | {norm})
-                pattern.append({"NORM": {"IN": forms}} if len(forms) > 1 else {"NORM": norm})
+                pattern.append({"LEMMA": self.lemma_of.get(norm, norm) or norm or " "})
         return pattern
 
     def read(self, text: str) -> Doc:
-        doc = self.nlp(text)
-        for token in doc:
-            token.norm_ = self.norm(token.text)
+        doc = self._annotate(self.nlp(text))
+        doc.user_data["norms"] = [token.norm_ for token in doc]
         return doc
 
     def _near_misses(self, doc: Doc) -> dict[int, tuple[str, str]]:
@@ -187,6 +190,7 @@ class LanguageMatcher:
             corrected = doc.copy()
             for index, (_, read_as) in near.items():
                 corrected[index].norm_ = read_as
+                corrected[index].lemma_ = self.lemma_of.get(read_as, read_as)
             for match_id, start, end in self._spans(corrected):
                 rule = self.by_id[self.nlp.vocab.strings[match_id]]
                 fixed = tuple(near[i] for i in range(start, end) if i in near)
@@ -239,17 +243,20 @@ def _lemma_forms(rules: LanguageRules) -> dict[str, set[str]]:
     """
     if rules.language in CHARACTER_LANGUAGES:
         return {}
+    # Short words and stop words (pronouns, auxiliaries) keep their own form only:
+    # "mich" must not match "dich", nor Spanish "voy" match "va".
+    stops = stop_words((rules.language,)).get(rules.language, frozenset())
     words = sorted(
         {
             fold(w)
             for rule in rules.rules
             for phrase in rule.phrases
             for w in phrase.split()
-            if w != GAP
+            if w != GAP and len(w) >= 4 and not (len(w) <= 4 and w.lower() in stops)
         }
     )
     digest = hashlib.sha256("\n".join(words).encode()).hexdigest()[:16]
-    cache_file = cache_dir() / f"lemmas-{rules.language}-{digest}.json"
+    cache_file = cache_dir() / f"lemmas-v3-{rules.language}-{digest}.json"
     if cache_file.exists():
         data = json.loads(cache_file.read_text(encoding="utf-8"))
         return {word: set(forms) for word, forms in data.items()}
@@ -264,7 +271,7 @@ def _lemma_forms(rules: LanguageRules) -> dict[str, set[str]]:
         for word in words:
             lemma = table.get(word, word)
             if lemma in by_lemma:
-                forms[word] = by_lemma[lemma] | {word}
+                forms[word] = by_lemma[lemma] | {word, lemma}  # the dictionary form too
     try:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
         cache_file.write_text(
@@ -285,6 +292,8 @@ def _lookup_table(language: str) -> dict[str, str]:
     for path in sorted(folder.glob(f"{language}_lemma_lookup*.json.gz")):
         with gzip.open(path, "rt", encoding="utf-8") as handle:
             for form, lemma in json.load(handle).items():
+                if isinstance(lemma, list):  # French and Catalan list the lemmas
+                    lemma = lemma[0] if lemma else None
                 if isinstance(lemma, str):
                     table.setdefault(fold(form), fold(lemma))
     return table

@@ -53,14 +53,14 @@ class UrgencyClassifier:
     def classify(self, text: str, languages: list[str]) -> Urgency:
         languages = list(dict.fromkeys(languages))
         matchers = [m for m in (self.matcher(language) for language in languages) if m]
-        # Context words of every language read: English rules on a Norwegian message
-        # must hear the Norwegian "ikke".
-        cues: dict[str, list[list[str]]] = {}
-        for matcher in matchers:
-            for kind, found in matcher.cues.items():
-                cues.setdefault(kind, []).extend(found)
+        primary = matchers[0].cues if matchers else {}
         reasons: list[Reason] = []
         for matcher in matchers:
+            # Each language's rules hear their own context words and those of the
+            # message's language: English rules on Norwegian mail hear "ikke", but
+            # Spanish rules never hear English "no".
+            cues = {kind: found + [c for c in primary.get(kind, []) if c not in found]
+                    for kind, found in matcher.cues.items()}  # fmt: skip
             # Negation after a match only for the rules of a language that puts it there.
             reasons.extend(self._read(matcher, text, cues, matcher.rules.negation_follows))
         effects = {reason.effect for reason in reasons}

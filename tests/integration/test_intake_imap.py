@@ -133,15 +133,18 @@ def test_idle_stores_new_mail_at_once_and_survives_a_dropped_connection(
 ) -> None:
     env = env_for(dovecot, tmp_path, CONCIERGE_POLL_SECONDS="3600")
     assert concierge(env, "db", "upgrade").returncode == 0
+    dovecot.deliver(message(0))
     worker = start_worker(env)
     try:
-        time.sleep(1)  # connected and idling
+        # Ready once the waiting message is stored (the worker loads triage first).
+        wait_for(lambda: count(tmp_path) == 1, seconds=120)
+        time.sleep(0.5)  # idling
         dovecot.deliver(message(1))
-        wait_for(lambda: count(tmp_path) == 1, seconds=10)
+        wait_for(lambda: count(tmp_path) == 2, seconds=10)
         dovecot.kick()
         time.sleep(0.5)
         dovecot.deliver(message(2))
-        wait_for(lambda: count(tmp_path) == 2, seconds=30)
+        wait_for(lambda: count(tmp_path) == 3, seconds=30)
     finally:
         output = stop_worker(worker)
     assert "mailbox connection lost; reconnecting" in output
@@ -164,7 +167,7 @@ def test_without_idle_the_worker_polls(dovecot_without_idle: Dovecot, tmp_path: 
     worker = start_worker(env)
     try:
         dovecot.deliver(message(1))
-        wait_for(lambda: count(tmp_path) == 1, seconds=15)
+        wait_for(lambda: count(tmp_path) == 1, seconds=120)  # after loading triage
         dovecot.deliver(message(2))
         wait_for(lambda: count(tmp_path) == 2, seconds=15)
     finally:

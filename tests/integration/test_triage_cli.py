@@ -56,12 +56,11 @@ def test_an_mbox_file_is_read_message_by_message(run_cli: Run, tmp_path: Path) -
     for path in sorted(SAMPLE_INBOX.glob("0[1-3]*.eml")):
         box.add(path.read_bytes())
     box.close()
-    result = run_cli("triage", str(tmp_path / "inbox.mbox"))
+    result = run_cli("triage", str(tmp_path / "inbox.mbox"), "--json")
     assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
-    assert [line.split()[-1] for line in lines] == [
-        f"{tmp_path / 'inbox.mbox'}#{n}" for n in (1, 2, 3)
-    ]
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [row["path"] for row in rows] == [f"{tmp_path / 'inbox.mbox'}#{n}" for n in (1, 2, 3)]
+    assert [row["language"] for row in rows] == ["en", "pt", "es"]
 
 
 def test_check_validates_the_shipped_rules_and_seed(run_cli: Run) -> None:
