@@ -90,7 +90,7 @@ def latency(dovecot: Dovecot, root: Path, samples: int) -> None:
         return int(connection.execute("select count(*) from messages").fetchone()[0])
 
     try:
-        _wait(lambda: stored() >= 1, 30)
+        _wait(lambda: stored() >= 1, 300)  # the worker loads the triage rules first
         times = []
         for n in range(1, samples + 1):
             started = time.perf_counter()
