@@ -115,7 +115,7 @@ def _wait(condition: object, seconds: float) -> None:
     while not condition():  # type: ignore[operator]
         if time.monotonic() > deadline:
             raise TimeoutError("message not stored in time")
-        time.sleep(0.002)
+        time.sleep(0.01)
 
 
 def _imap(dovecot: Dovecot) -> dict[str, object]:

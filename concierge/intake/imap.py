@@ -126,6 +126,8 @@ class ImapMailbox:
         which RFC 2177 lets a server drop an idle client.
         """
         client = self._client()
+        if self.took_news():
+            return True
         deadline = time.monotonic() + seconds
         client.idle()
         news = False
@@ -143,6 +145,20 @@ class ImapMailbox:
                 )
         finally:
             client.idle_done()
+        return news
+
+    def took_news(self) -> bool:
+        """Whether the server announced new mail while we were busy with other commands.
+
+        An EXISTS that arrives during a FETCH or STORE is kept by imaplib, not passed
+        on; without this check a message delivered just before IDLE would wait for the
+        next IDLE period.
+        """
+        pending = getattr(self._client(), "_imap", None)
+        responses = getattr(pending, "untagged_responses", None)
+        if not isinstance(responses, dict):
+            return False
+        news = bool(responses.pop("EXISTS", None)) | bool(responses.pop("RECENT", None))
         return news
 
     def close(self) -> None:
