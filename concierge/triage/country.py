@@ -92,7 +92,6 @@ _OTHER_SCRIPT = re.compile(r"[^\u0000-\u024f\u1e00-\u1eff]")
 _CJK_RUN = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
 # Words with their combining marks (Devanagari vowel signs are not \w to Python).
 _WORDS = re.compile(r"[^\s\d.,;:!?()\[\]{}\"'’“”«»„/\\|@#%&*+=<>~^`_–—-]+")
-_CAPITALISED = re.compile(r"^[^\W\d_]")
 _MAX_WORDS = 4
 _MAX_CHARS = 12
 
