@@ -39,6 +39,7 @@ class Outcome:
     message_id: int
     stored: bool  # False: it was there already
     category: str
+    parsed: ParsedMessage | None = None  # handed on to triage, which need not parse again
 
 
 def dedupe_key(message_id: str | None, raw: bytes) -> str:
@@ -85,7 +86,7 @@ def ingest(session: Session, fetched: Fetched, max_bytes: int, own_address: str)
     if parsed is not None:
         message.case = _conversation(session, message, parsed)
     session.flush()
-    return Outcome(message.id, True, message.category)
+    return Outcome(message.id, True, message.category, parsed)
 
 
 def where_raised(error: BaseException) -> str:

@@ -30,6 +30,7 @@ from concierge.intake.imap import CONNECTION_ERRORS, ImapMailbox, ImapSettings
 from concierge.intake.ingest import Fetched, ingest
 from concierge.intake.maildir import MaildirSource
 from concierge.intake.models import MailboxState, Message
+from concierge.intake.parse import ParsedMessage
 
 log = logging.getLogger("concierge.intake")
 MARK_EVERY = 50
@@ -150,7 +151,7 @@ class Worker:
             )
             return False
         if outcome.stored:
-            self._triage(outcome.message_id)
+            self._triage(outcome.message_id, outcome.parsed)
             report.stored += 1
             report.categories[outcome.category] = report.categories.get(outcome.category, 0) + 1
             log.info(
@@ -165,7 +166,7 @@ class Worker:
             report.already += 1
         return True
 
-    def _triage(self, message_id: int) -> None:
+    def _triage(self, message_id: int, parsed: ParsedMessage | None = None) -> None:
         """Right after the message is safely stored, in a transaction of its own."""
         from concierge.triage.store import triage_stored
         from concierge.triage.urgency import default_classifier
@@ -178,6 +179,7 @@ class Worker:
                     default_classifier(),
                     self.config.max_message_bytes,
                     self.config.from_address,
+                    parsed,
                 )
         except SQLAlchemyError as error:
             log.error(

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from concierge.intake.ingest import where_raised
 from concierge.intake.models import Category, Message, Status
-from concierge.intake.parse import parse_message
+from concierge.intake.parse import ParsedMessage, parse_message
 from concierge.triage.pipeline import triage_parsed
 from concierge.triage.urgency import UrgencyClassifier
 
@@ -17,9 +17,17 @@ log = logging.getLogger("concierge.triage")
 
 
 def triage_stored(
-    session: Session, message_id: int, classifier: UrgencyClassifier, max_bytes: int, own: str
+    session: Session,
+    message_id: int,
+    classifier: UrgencyClassifier,
+    max_bytes: int,
+    own: str,
+    parsed: ParsedMessage | None = None,
 ) -> str | None:
-    """Triage one stored message and record the result; return its urgency."""
+    """Triage one stored message and record the result; return its urgency.
+
+    `parsed` is the intake's own reading of the message, when it has one at hand.
+    """
     message = session.get(Message, message_id)
     if message is None or message.category == Category.SHUNTED:
         return None
@@ -37,7 +45,8 @@ def triage_stored(
             if country
         ]
     try:
-        parsed = parse_message(message.raw, max_bytes, own)
+        if parsed is None:
+            parsed = parse_message(message.raw, max_bytes, own)
         result = triage_parsed(parsed, classifier, earlier[-1:])
     except Exception as error:  # a bug of ours: the message waits untriaged, never lost
         log.error(
