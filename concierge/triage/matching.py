@@ -7,8 +7,12 @@ tables (spacy-lookups-data) know the language, each word of a rule also matches 
 other forms of the same lemma. Chinese, Japanese, Thai and Korean are read character
 by character, so that a phrase matches wherever it stands, with or without spaces.
 
-Phrases without gaps go to a PhraseMatcher; phrases with `...` gaps, lemma forms and
-staff-written token patterns go to a Matcher.
+Phrases go to a PhraseMatcher (a phrase with `...` gaps as its pieces, joined up
+afterwards); staff-written token patterns go to a Matcher. Before any of that, a
+cheap look at the message's words tells whether a language's rules can match at all:
+every phrase and pattern has an anchor, a word that must be in the text for it to
+match, and a message with no anchor of a language (nor a near miss of a crisis word)
+is not read with that language's rules. Most mail is not read in English twice.
 """
 
 from __future__ import annotations
@@ -16,16 +20,19 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy
 import spacy
 from rapidfuzz import fuzz, process
 from spacy.language import Language
+from spacy.attrs import LEMMA, NORM, ORTH
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
@@ -59,7 +66,7 @@ class CharacterTokenizer:
             if not char.isspace():
                 nxt = text[index + 1] if index + 1 < len(text) else ""
                 spaces.append(nxt.isspace())
-        return Doc(self.vocab, words=chars or [""], spaces=spaces or [False])
+        return Doc(self.vocab, words=chars, spaces=spaces)
 
 
 @dataclass(frozen=True)
@@ -80,10 +87,14 @@ class LanguageMatcher:
         self.language = rules.language
         self.characters = rules.language in CHARACTER_LANGUAGES
         self.nlp = _pipeline(rules.language)
+        self.sentencizer = self.nlp.get_pipe("sentencizer")
         self.by_id = {rule.id: rule for rule in rules.rules}
         self.lemma_forms = _lemma_forms(rules)
         # Every form of a rule word reads as one representative form, its "lemma".
         self.lemma_of = {form: min(forms) for forms in self.lemma_forms.values() for form in forms}
+        self.lemma_groups: dict[str, set[str]] = {}
+        for form, lemma in self.lemma_of.items():
+            self.lemma_groups.setdefault(lemma, set()).add(form)
         self.crisis_words = sorted(
             {
                 word
@@ -93,8 +104,14 @@ class LanguageMatcher:
                 if len(word) >= settings.fuzzy_min_length and word != GAP
             }
         )
+        self._crisis_word_set = frozenset(self.crisis_words)
+        self._near: dict[str, str | None] = {}
+        self._forms: dict[int, tuple[int, int]] = {}  # orth -> (norm, lemma) string ids
         self.phrase_matcher = PhraseMatcher(self.nlp.vocab, attr="LEMMA")
-        self.matcher = Matcher(self.nlp.vocab)
+        self.matchers: list[tuple[set[int] | None, Matcher]] = []  # staff patterns, by rule
+        self.gapped: list[tuple[int, tuple[str, ...]]] = []  # (rule, the keys of its pieces)
+        self.unsafe = _split_words(self.nlp)
+        self.anchors: set[str] | None = None if self.characters else set()
         for rule in rules.rules:
             self._add(rule)
         self.cues = self.context_cues(rules)
@@ -114,68 +131,181 @@ class LanguageMatcher:
         """Accents folded, except in zh, ja, th, ko, where marks are letters (が, ไม่)."""
         return unicodedata.normalize("NFKC", text).lower() if self.characters else fold(text)
 
+    def _lemma(self, norm: str) -> str:
+        return self.lemma_of.get(norm, norm) or norm or " "
+
     def _add(self, rule: Rule) -> None:
-        plain, patterns = [], []
+        plain = []
         for phrase in rule.phrases:
-            words = [part.strip() for part in phrase.split(GAP)]
-            if len(words) == 1:
-                plain.append(self._doc(phrase))
-            else:
-                patterns.append(self._pattern(words))
+            pieces = [piece.strip() for piece in phrase.split(GAP) if piece.strip()]
+            if len(pieces) == 1:
+                plain.append(self._doc(pieces[0]))
+            elif pieces:
+                keys = []
+                for piece in pieces:
+                    doc = self._doc(piece)
+                    key = "piece:" + " ".join(token.lemma_ for token in doc)
+                    if key not in self.phrase_matcher:
+                        self.phrase_matcher.add(key, [doc])
+                    keys.append(key)
+                self.gapped.append((self.nlp.vocab.strings.add(rule.id), tuple(keys)))
+            if rule.level != "exception":
+                self._anchor([self._norms(piece) for piece in pieces])
         if plain:
             self.phrase_matcher.add(rule.id, plain)
-        patterns.extend(list(p) for p in rule.patterns)
-        if patterns:
+        if rule.patterns:
+            matcher = Matcher(self.nlp.vocab)
             try:
-                self.matcher.add(rule.id, patterns)
+                matcher.add(rule.id, [list(p) for p in rule.patterns])
             except ValueError as error:  # spaCy's own check of a token pattern
                 problem = " ".join(str(error).split())[:300]
                 raise RulesError(f"{rule.source}: rule {rule.id}: bad pattern: {problem}") from None
+            # A rule's Matcher runs only on a text that has one of its patterns' words.
+            gate: set[int] | None = set()
+            for pattern in rule.patterns:
+                forms = self._anchor_pattern(pattern, rule.level != "exception")
+                if forms is None or gate is None:
+                    gate = None
+                else:
+                    gate |= {self.nlp.vocab.strings.add(form) for form in forms}
+            self.matchers.append((gate, matcher))
 
-    def _doc(self, text: str) -> Doc:
-        return self._annotate(self.nlp.make_doc(text))
+    def _anchor(self, pieces: list[list[str]]) -> None:
+        """Keep a phrase's most telling word (in all its forms): without it, no match."""
+        if self.anchors is None:
+            return
+        stops = stop_words((self.language,)).get(self.language, frozenset())
+        choices = [
+            (word not in stops, min(len(run) for run in runs), runs)
+            for piece in pieces
+            for word in piece
+            if word != GAP and (runs := self._runs(self._equivalents(word)))
+        ]
+        if not choices:
+            self.anchors = None  # this language's rules read every message
+            return
+        self.anchors |= max(choices, key=lambda choice: choice[:2])[2]
 
-    def _annotate(self, doc: Doc) -> Doc:
-        """Each token's normal form, and its rule lemma (the normal form if it has none)."""
-        for token in doc:
-            norm = self.norm(token.text)
-            token.norm_ = norm
-            token.lemma_ = self.lemma_of.get(norm, norm) or norm or " "
-        return doc
+    def _anchor_pattern(self, pattern: tuple[dict[str, Any], ...], anchor: bool) -> set[str] | None:
+        """The forms of a pattern's surest token, that a matching text must have.
 
-    def _pattern(self, pieces: list[str]) -> list[dict[str, Any]]:
-        gap = self.settings.gap_characters if self.characters else self.settings.gap_words
-        pattern: list[dict[str, Any]] = []
-        for index, piece in enumerate(pieces):
-            if index:
-                pattern.extend({"OP": "?"} for _ in range(gap))
-            for norm in self._norms(piece):
-                pattern.append({"LEMMA": self.lemma_of.get(norm, norm) or norm or " "})
-        return pattern
-
-    def read(self, text: str) -> Doc:
-        doc = self._annotate(self.nlp(text))
-        doc.user_data["norms"] = [token.norm_ for token in doc]
-        return doc
-
-    def _near_misses(self, doc: Doc) -> dict[int, tuple[str, str]]:
-        """Long words that are near misses of a crisis word: position -> (written, read as)."""
-        if self.characters or not self.crisis_words:
-            return {}
-        known = set(self.crisis_words)
-        found: dict[int, tuple[str, str]] = {}
-        for token in doc:
-            norm = token.norm_
-            if len(norm) < self.settings.fuzzy_min_length or norm in known:
+        They also anchor the language's rules (where `anchor`); None if no token of
+        the pattern is sure (every token optional or matched by other attributes).
+        """
+        choices = []
+        for token in pattern:
+            if not _required(token.get("OP")):
                 continue
+            for key, value in token.items():
+                values = value.get("IN") if isinstance(value, dict) else [value]
+                if key.upper() not in _ANCHOR_ATTRS or not isinstance(values, list):
+                    continue
+                forms = {fold(str(v)) for v in values}
+                if key.upper() == "LEMMA":
+                    forms = {f for v in values for f in self._equivalents(str(v), lemma=True)}
+                runs = self._runs(forms)
+                if forms and runs:
+                    choices.append((min(len(r) for r in runs), forms, runs))
+        if not choices:
+            if anchor:
+                self.anchors = None
+            return None
+        _, forms, runs = max(choices, key=lambda choice: choice[0])
+        if anchor and self.anchors is not None:
+            self.anchors |= runs
+        return forms
+
+    def _runs(self, forms: set[str]) -> set[str] | None:
+        """The longest run of letters or digits of each form, or None if one has none.
+
+        A token "itsemurha-ajatuksia" can only be in a text whose words include
+        "itsemurha"; a word that the tokenizer cuts out of a longer run cannot anchor.
+        """
+        found = set()
+        for form in forms:
+            runs = [r for r in _word_runs().findall(form) if r not in self.unsafe]
+            if not runs:
+                return None
+            found.add(max(runs, key=len))
+        return found or None
+
+    def _equivalents(self, word: str, lemma: bool = False) -> set[str]:
+        """Every normal form that a token may have to match `word` by lemma."""
+        target = word if lemma else self._lemma(word)
+        found = set(self.lemma_groups.get(target, ()))
+        if target not in self.lemma_of:
+            found.add(target)
+        return found
+
+    def may_match(self, words: frozenset[str]) -> bool:
+        """Whether a crisis or urgent rule can match a text with these words (`words_of`).
+
+        Exact, not a guess: every phrase and pattern needs its anchor, and a misspelt
+        word can only count through a near miss of a crisis word.
+        """
+        if self.anchors is None or not words.isdisjoint(self.anchors):
+            return True
+        least = self.settings.fuzzy_min_length
+        return any(self._near_miss(word) for word in words if len(word) >= least)
+
+    def _near_miss(self, norm: str) -> str | None:
+        """The crisis word that a long word is a near miss of, if any (remembered)."""
+        if norm in self._crisis_word_set:
+            return None
+        if norm not in self._near:
+            if len(self._near) > 200_000:
+                self._near.clear()
             near = process.extractOne(
                 norm,
                 self.crisis_words,
                 scorer=fuzz.ratio,
                 score_cutoff=self.settings.fuzzy_threshold,
             )
-            if near is not None:
-                found[token.i] = (token.text, near[0])
+            self._near[norm] = near[0] if near is not None else None
+        return self._near[norm]
+
+    def _doc(self, text: str) -> Doc:
+        return self._annotate(self.nlp.make_doc(text))
+
+    def _annotate(self, doc: Doc) -> Doc:
+        """Each token's normal form, and its rule lemma (the normal form if it has none)."""
+        strings = self.nlp.vocab.strings
+        forms = self._forms
+        values = []
+        for orth in doc.to_array(ORTH).tolist():
+            pair = forms.get(orth)
+            if pair is None:
+                norm = self.norm(strings[orth])
+                pair = forms[orth] = (strings.add(norm), strings.add(self._lemma(norm)))
+            values.append(pair)
+        if values:
+            doc.from_array([NORM, LEMMA], numpy.array(values, dtype="uint64"))
+        if len(forms) > 500_000:
+            forms.clear()
+        return doc
+
+    def read(self, text: str) -> Doc:
+        """The text as tokens with their forms; sentences come later, where needed."""
+        return self._annotate(self.nlp.make_doc(text))
+
+    def sentences(self, doc: Doc) -> Doc:
+        if not doc.has_annotation("SENT_START"):
+            self.sentencizer(doc)
+        return doc
+
+    def _near_misses(self, doc: Doc) -> dict[int, tuple[str, str]]:
+        """Long words that are near misses of a crisis word: position -> (written, read as)."""
+        if self.characters or not self.crisis_words:
+            return {}
+        found: dict[int, tuple[str, str]] = {}
+        least = self.settings.fuzzy_min_length
+        strings = self.nlp.vocab.strings
+        for index, norm_id in enumerate(doc.to_array(NORM).tolist()):
+            norm = strings[norm_id]
+            if len(norm) >= least:
+                near = self._near_miss(norm)
+                if near is not None:
+                    found[index] = (doc[index].text, near)
         return found
 
     def hits(self, doc: Doc) -> list[Hit]:
@@ -190,7 +320,7 @@ class LanguageMatcher:
             corrected = doc.copy()
             for index, (_, read_as) in near.items():
                 corrected[index].norm_ = read_as
-                corrected[index].lemma_ = self.lemma_of.get(read_as, read_as)
+                corrected[index].lemma_ = self._lemma(read_as)
             for match_id, start, end in self._spans(corrected):
                 rule = self.by_id[self.nlp.vocab.strings[match_id]]
                 fixed = tuple(near[i] for i in range(start, end) if i in near)
@@ -199,12 +329,83 @@ class LanguageMatcher:
         return _longest_per_rule(found.values())
 
     def _spans(self, doc: Doc) -> list[tuple[int, int, int]]:
+        strings = self.nlp.vocab.strings
         spans: list[tuple[int, int, int]] = []
-        if len(self.phrase_matcher):
-            spans += [(m_id, s, e) for m_id, s, e in self.phrase_matcher(doc)]
-        if len(self.matcher):
-            spans += [(m_id, s, e) for m_id, s, e in self.matcher(doc)]
+        pieces: dict[str, list[tuple[int, int]]] = {}
+        for match_id, start, end in self.phrase_matcher(doc):
+            key = strings[match_id]
+            if key.startswith("piece:"):
+                pieces.setdefault(key, []).append((start, end))
+            else:
+                spans.append((match_id, start, end))
+        if pieces:
+            gap = self.settings.gap_characters if self.characters else self.settings.gap_words
+            for rule_id, keys in self.gapped:
+                if all(key in pieces for key in keys):
+                    for start, end in _chains(pieces, keys, gap):
+                        spans.append((rule_id, start, end))
+        if self.matchers:
+            norms = set(doc.to_array(NORM).tolist())
+            for gate, matcher in self.matchers:
+                if gate is None or not gate.isdisjoint(norms):
+                    spans += [(m_id, s, e) for m_id, s, e in matcher(doc)]
         return spans
+
+
+def _chains(
+    pieces: dict[str, list[tuple[int, int]]], keys: tuple[str, ...], gap: int
+) -> Iterator[tuple[int, int]]:
+    """Each way the pieces follow one another, at most `gap` tokens apart."""
+
+    def follow(index: int, after: int) -> Iterator[int]:
+        if index == len(keys):
+            yield after
+            return
+        for start, end in pieces[keys[index]]:
+            if after <= start <= after + gap:
+                yield from follow(index + 1, end)
+
+    for start, end in pieces[keys[0]]:
+        for last in follow(1, end):
+            yield start, last
+
+
+_ANCHOR_ATTRS = frozenset({"NORM", "LOWER", "ORTH", "TEXT", "LEMMA"})
+
+
+def _required(op: object) -> bool:
+    """Whether a token pattern's operator makes the token required ("+", "{2}", "{1,3}")."""
+    if op is None or op in ("+", "1"):
+        return True
+    return isinstance(op, str) and op.startswith("{") and op[1:2] not in ("0", ",")
+
+
+@cache
+def _word_runs() -> re.Pattern[str]:
+    """A run of letters (with their combining marks: Hindi vowel signs) or of digits."""
+    marks = "".join(
+        chr(code) for code in range(0x0300, 0x10000) if unicodedata.category(chr(code))[0] == "M"
+    )
+    return re.compile(rf"(?:[^\W\d_]|[{marks}])+|\d+")
+
+
+@lru_cache(maxsize=4096)
+def words_of(text: str) -> frozenset[str]:
+    """The words of a text as `may_match` compares them: folded runs of letters or digits."""
+    return frozenset(_word_runs().findall(fold(text)))
+
+
+def _split_words(nlp: Language) -> frozenset[str]:
+    """Words that the tokenizer cuts out of a longer run ("cannot" -> "can", "not")."""
+    found = set()
+    rules = getattr(nlp.tokenizer, "rules", None) or {}
+    for key, pieces in rules.items():
+        runs = set(_word_runs().findall(fold(key)))
+        for piece in pieces:
+            word = fold(piece.get(ORTH, ""))
+            if _word_runs().fullmatch(word) and word not in runs:
+                found.add(word)
+    return frozenset(found)
 
 
 def _longest_per_rule(hits: Iterable[Hit]) -> list[Hit]:

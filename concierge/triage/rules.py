@@ -16,11 +16,14 @@ from concierge.errors import ConciergeError
 from concierge.triage.language import SUPPORTED
 
 LEVELS = ("crisis", "urgent")
-_RULE_KEYS = {"id", "description", "phrases", "patterns", "negatable", "past_resolves"}
+_RULE_KEYS = {"id", "description", "phrases", "patterns", "negatable", "past_resolves", "kind"}
 _FILE_KEYS = {
-    "language", "crisis", "urgent", "exceptions", "negation", "negation_follows", "past", "song",
-    "general",
+    "language", "crisis", "urgent", "signals", "exceptions", "negation", "negation_follows", "past",
+    "song", "general",
 }  # fmt: skip
+# Warning signs: one alone decides nothing; two of different kinds in one message are
+# a crisis (a farewell and a means; belongings given away and "I won't need it").
+SIGNAL_KINDS = ("means", "farewell", "giving_away", "hopeless", "plan", "unreachable")
 
 
 class RulesError(ConciergeError):
@@ -30,12 +33,13 @@ class RulesError(ConciergeError):
 @dataclass(frozen=True)
 class Rule:
     id: str
-    level: str  # crisis | urgent | exception
+    level: str  # crisis | urgent | signal | exception
     phrases: tuple[str, ...]
     patterns: tuple[tuple[dict[str, Any], ...], ...] = ()
     description: str = ""
     negatable: bool = False
     past_resolves: bool = False
+    kind: str = ""  # a signal's kind, one of SIGNAL_KINDS
     source: str = ""  # file:line, for messages
 
 
@@ -60,6 +64,7 @@ class Settings:
     fuzzy_threshold: int = 88
     fuzzy_min_length: int = 6
     negation_window: int = 3
+    signals_for_crisis: int = 2  # warning signs of this many kinds make a crisis
     quote_marks: tuple[tuple[str, str], ...] = (('"', '"'), ("“", "”"), ("«", "»"), ("„", "“"))
 
 
@@ -110,6 +115,7 @@ def _settings(path: Path) -> Settings:
         "fuzzy_threshold",
         "fuzzy_min_length",
         "negation_window",
+        "signals_for_crisis",
     ):
         if key in data:
             if not isinstance(data[key], int) or data[key] < 0:
@@ -141,7 +147,8 @@ def _language_file(path: Path) -> LanguageRules:
         raise RulesError(f"{path}: language {language!r} is not supported")
     lines = _line_numbers(path)
     rules: list[Rule] = []
-    for level, key in (("crisis", "crisis"), ("urgent", "urgent"), ("exception", "exceptions")):
+    levels = (("crisis", "crisis"), ("urgent", "urgent"), ("signal", "signals"))
+    for level, key in (*levels, ("exception", "exceptions")):
         entries = data.get(key) or []
         if not isinstance(entries, list):
             raise RulesError(f"{path}: {key} must be a list of rules")
@@ -178,6 +185,14 @@ def _rule(entry: Any, level: str, path: Path, lines: dict[str, int]) -> Rule:
         raise RulesError(f"{where}: rule {rule_id}: patterns must be lists of token patterns")
     if not phrases and not patterns:
         raise RulesError(f"{where}: rule {rule_id}: no phrases and no patterns")
+    kind = entry.get("kind", "")
+    if level == "signal" and kind not in SIGNAL_KINDS:
+        raise RulesError(
+            f"{where}: rule {rule_id}: a signal needs a kind, one of {', '.join(SIGNAL_KINDS)}"
+            f" (got {kind!r})"
+        )
+    if level != "signal" and kind:
+        raise RulesError(f"{where}: rule {rule_id}: only signals have a kind")
     for phrase in phrases:
         if phrase.strip().startswith("...") or phrase.strip().endswith("..."):
             raise RulesError(
@@ -191,6 +206,7 @@ def _rule(entry: Any, level: str, path: Path, lines: dict[str, int]) -> Rule:
         description=str(entry.get("description", "")),
         negatable=bool(entry.get("negatable", False)),
         past_resolves=bool(entry.get("past_resolves", False)),
+        kind=str(kind),
         source=where,
     )
 

@@ -8,23 +8,24 @@ urgent but never drops it. Safety wins ties.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 from spacy.tokens import Doc, Span
 
-from concierge.triage.matching import GAP, Hit, LanguageMatcher
+from concierge.triage.matching import GAP, Hit, LanguageMatcher, words_of
 from concierge.triage.rules import RuleBook, load_rules
 
 
 @dataclass(frozen=True)
 class Reason:
     rule: str
-    level: str  # the rule's level: crisis, urgent, exception
-    effect: str  # crisis, urgent, or what cancelled it: "idiom ...", "negated by ...", ...
+    level: str  # the rule's level: crisis, urgent, signal, exception
+    effect: str  # crisis, urgent, signal (alone), or what cancelled it: "negated by ...", ...
     text: str
     start: int  # character offsets in the text that was read
     end: int
+    kind: str = ""  # a warning sign's kind (and, once they make a crisis, the kinds together)
 
     def as_json(self) -> dict[str, object]:
         return vars(self).copy()
@@ -54,8 +55,9 @@ class UrgencyClassifier:
         languages = list(dict.fromkeys(languages))
         matchers = [m for m in (self.matcher(language) for language in languages) if m]
         primary = matchers[0].cues if matchers else {}
+        words = words_of(text)
         reasons: list[Reason] = []
-        for matcher in matchers:
+        for matcher in (m for m in matchers if m.may_match(words)):
             # Each language's rules hear their own context words and those of the
             # message's language: English rules on Norwegian mail hear "ikke", but
             # Spanish rules never hear English "no".
@@ -63,11 +65,25 @@ class UrgencyClassifier:
                     for kind, found in matcher.cues.items()}  # fmt: skip
             # Negation after a match only for the rules of a language that puts it there.
             reasons.extend(self._read(matcher, text, cues, matcher.rules.negation_follows))
+        reasons = self._signals(reasons)
         effects = {reason.effect for reason in reasons}
         level = "crisis" if "crisis" in effects else "urgent" if "urgent" in effects else "routine"
         order = {"crisis": 0, "urgent": 1}
         reasons.sort(key=lambda r: (order.get(r.effect, 2), r.start))
         return Urgency(level, tuple(reasons))
+
+    def _signals(self, reasons: list[Reason]) -> list[Reason]:
+        """Warning signs of enough different kinds together are a crisis."""
+        kinds = {reason.kind for reason in reasons if reason.effect == "signal"}
+        if len(kinds) < self.book.settings.signals_for_crisis:
+            return reasons
+        together = " + ".join(sorted(kinds))
+        return [
+            replace(reason, effect="crisis", kind=f"{reason.kind} ({together})")
+            if reason.effect == "signal"
+            else reason
+            for reason in reasons
+        ]
 
     def _read(
         self,
@@ -78,6 +94,9 @@ class UrgencyClassifier:
     ) -> list[Reason]:
         doc = matcher.read(text)
         hits = matcher.hits(doc)
+        if not hits:
+            return []
+        matcher.sentences(doc)
         exceptions = [h for h in hits if h.rule.level == "exception"]
         judged = [
             (hit, self._effect(matcher, doc, hit, exceptions, cues, follows))
@@ -102,6 +121,7 @@ class UrgencyClassifier:
                     span.text + note,
                     span.start_char,
                     span.end_char,
+                    hit.rule.kind,
                 )
             )
         return reasons

@@ -24,9 +24,21 @@ crisis:
     past_resolves: true
   - id: en.crisis.other
     phrases: [sent goodbye texts]
+  - id: en.crisis.pattern
+    patterns: [[{LOWER: alone}, {NORM: forever, OP: "?"}, {NORM: tonight}]]
 urgent:
   - id: en.urgent.panic
     phrases: [panic attack]
+signals:
+  - id: en.signal.means
+    kind: means
+    phrases: [my gun, saved up ... pills]
+  - id: en.signal.farewell
+    kind: farewell
+    phrases: [thanks for everything, sorry for the mess]
+  - id: en.signal.giving_away
+    kind: giving_away
+    phrases: [gave my guitars to]
 exceptions:
   - id: en.except.killing
     phrases: [is killing me, dying to]
@@ -80,6 +92,62 @@ def classifier(tmp_path: Path) -> UrgencyClassifier:
 )
 def test_english(classifier: UrgencyClassifier, text: str, level: str) -> None:
     assert classifier.classify(text, ["en"]).level == level
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        ("Thanks for everything, you were great at the festival.", "routine"),
+        ("I keep my gun in the van.", "routine"),
+        ("Thanks for everything. Sorry for the mess.", "routine"),  # two of one kind
+        ("Thanks for everything. I've saved up enough pills now.", "crisis"),
+        ("I gave my guitars to my nephew. Sorry for the mess.", "crisis"),
+    ],
+)
+def test_warning_signs_of_two_kinds_make_a_crisis(
+    classifier: UrgencyClassifier, text: str, level: str
+) -> None:
+    result = classifier.classify(text, ["en"])
+    assert result.level == level
+    if level == "crisis":
+        assert {r.level for r in result.reasons} == {"signal"}
+        assert all("+" in r.kind for r in result.reasons)
+
+
+def test_a_signal_needs_a_known_kind(tmp_path: Path) -> None:
+    (tmp_path / "en.yaml").write_text(
+        "language: en\nsignals:\n  - id: s\n    kind: mood\n    phrases: [x]\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(RulesError, match=r"en.yaml:3: rule s: a signal needs a kind"):
+        load_rules(tmp_path)
+
+
+def test_staff_patterns_match(classifier: UrgencyClassifier) -> None:
+    assert classifier.classify("I'll be ALONE tonight", ["en"]).level == "crisis"
+    assert classifier.classify("alone forever tonight", ["en"]).level == "crisis"
+    assert classifier.classify("alone today", ["en"]).level == "routine"
+
+
+def test_the_prefilter_never_changes_a_verdict(classifier: UrgencyClassifier) -> None:
+    """A language's rules are skipped only where none of them could match."""
+    texts = [
+        "Nothing here but a question about grants.",
+        "I feel suicdal and ALONE tonight",
+        "Thanks for everything. I've saved up all my pills.",
+        "quero morrer",
+        "Eu não queria viver.",
+        "もう死にたい",
+    ]
+    for text in texts:
+        for languages in (["en"], ["pt", "en"], ["ja", "en"]):
+            found = classifier.classify(text, languages)
+            matchers = [classifier.matcher(language) for language in languages]
+            for matcher in matchers:
+                assert matcher is not None
+                matcher.anchors = None  # read everything
+            assert classifier.classify(text, languages) == found, (text, languages)
+            classifier._matchers.clear()
 
 
 def test_crisis_wins_over_urgent_and_keeps_all_evidence(classifier: UrgencyClassifier) -> None:
