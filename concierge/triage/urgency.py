@@ -8,10 +8,13 @@ urgent but never drops it. Safety wins ties.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, replace
 from functools import cache
 
-from spacy.tokens import Doc, Span
+from spacy.attrs import IS_PUNCT, NORM, ORTH
+from spacy.pipeline import Sentencizer
+from spacy.tokens import Doc
 
 from concierge.triage.matching import GAP, Hit, LanguageMatcher, words_of
 from concierge.triage.rules import RuleBook, load_rules
@@ -96,10 +99,10 @@ class UrgencyClassifier:
         hits = matcher.hits(doc)
         if not hits:
             return []
-        matcher.sentences(doc)
+        reading = Reading(doc)
         exceptions = [h for h in hits if h.rule.level == "exception"]
         judged = [
-            (hit, self._effect(matcher, doc, hit, exceptions, cues, follows))
+            (hit, self._effect(matcher, reading, hit, exceptions, cues, follows))
             for hit in hits
             if hit.rule.level != "exception"
         ]
@@ -129,7 +132,7 @@ class UrgencyClassifier:
     def _effect(
         self,
         matcher: LanguageMatcher,
-        doc: Doc,
+        reading: Reading,
         hit: Hit,
         exceptions: list[Hit],
         cues: dict[str, list[list[str]]],
@@ -138,42 +141,63 @@ class UrgencyClassifier:
         for exception in exceptions:
             if exception.start < hit.end and hit.start < exception.end:
                 return f"cancelled: figure of speech ({exception.rule.id})"
-        sentence = doc[hit.start].sent
-        words = [t.norm_ for t in sentence]
+        norms = reading.norms
+        start, end = reading.sentence(hit.start)
+        words = norms[start:end]
         if hit.rule.negatable:
             window = matcher.settings.negation_window
-            before = [t.norm_ for t in doc[max(sentence.start, hit.start - window) : hit.start]]
-            after = (
-                [t.norm_ for t in doc[hit.end : min(sentence.end, hit.end + window)]]
-                if follows
-                else []
-            )
+            before = norms[max(start, hit.start - window) : hit.start]
+            after = norms[hit.end : min(end, hit.end + window)] if follows else []
             for cue in cues.get("negation", []):
                 if _contains(before, cue) or _contains(after, cue):
                     return f"cancelled: negated by {' '.join(cue)!r}"
             for cue in cues.get("general", []):
                 if _contains(words, cue):
                     return f"cancelled: a general question ({' '.join(cue)!r})"
-        if _in_song_title(doc, hit, matcher) and any(
+        if _in_song_title(reading, hit, matcher) and any(
             _contains(words, c) for c in cues.get("song", [])
         ):
             return "cancelled: inside a quoted title"
         if hit.rule.past_resolves:
-            nearby = [
-                t.norm_ for t in doc[_sentence_start(doc, sentence) : _sentence_end(doc, sentence)]
-            ]
-            if any(_contains(nearby, cue) for cue in cues.get("past", [])):
+            # The sentence before and the one after count too: a past cue may stand there.
+            before_start = reading.sentence(start - 1)[0] if start > 0 else start
+            after_end = reading.sentence(end)[1] if end < len(norms) else end
+            if any(_contains(norms[before_start:after_end], c) for c in cues.get("past", [])):
                 return "urgent" if hit.rule.level == "crisis" else "routine"
         return hit.rule.level
 
 
-def _sentence_start(doc: Doc, sentence: Span) -> int:
-    """The start of the sentence before, so that a past cue may come just before."""
-    return doc[sentence.start - 1].sent.start if sentence.start > 0 else sentence.start
+class Reading:
+    """What context needs of a matched text: its words' normal forms and sentences.
+
+    Sentences end at a sentence-final mark (. ! ? and their kin in other scripts);
+    marks that follow it, and closing quotes, stay with it.
+    """
+
+    def __init__(self, doc: Doc) -> None:
+        self.doc = doc
+        self.text = doc.text
+        strings = doc.vocab.strings
+        self.norms = [strings[norm] for norm in doc.to_array(NORM).tolist()]
+        self.starts = [0]
+        seen_end = False
+        for index, (orth, punct) in enumerate(doc.to_array([ORTH, IS_PUNCT]).tolist()):
+            final = strings[orth] in _SENTENCE_FINAL
+            if seen_end and not punct and not final:
+                self.starts.append(index)
+                seen_end = False
+            elif final:
+                seen_end = True
+
+    def sentence(self, index: int) -> tuple[int, int]:
+        """The token range of the sentence holding token `index`."""
+        number = bisect.bisect_right(self.starts, index) - 1
+        end = self.starts[number + 1] if number + 1 < len(self.starts) else len(self.norms)
+        return self.starts[number], end
 
 
-def _sentence_end(doc: Doc, sentence: Span) -> int:
-    return doc[sentence.end].sent.end if sentence.end < len(doc) else sentence.end
+# The marks that end a sentence: those of spaCy's sentencizer.
+_SENTENCE_FINAL = frozenset(Sentencizer.default_punct_chars)
 
 
 def _contains(words: list[str], cue: list[str]) -> bool:
@@ -205,8 +229,8 @@ def _contains(words: list[str], cue: list[str]) -> bool:
     return False
 
 
-def _in_song_title(doc: Doc, hit: Hit, matcher: LanguageMatcher) -> bool:
-    text = doc.text
+def _in_song_title(reading: Reading, hit: Hit, matcher: LanguageMatcher) -> bool:
+    text, doc = reading.text, reading.doc
     start, end = doc[hit.start].idx, doc[hit.end - 1].idx + len(doc[hit.end - 1].text)
     for opening, closing in matcher.settings.quote_marks:
         left = text.rfind(opening, 0, start)

@@ -24,6 +24,8 @@ crisis:
     past_resolves: true
   - id: en.crisis.other
     phrases: [sent goodbye texts]
+  - id: en.crisis.unalive
+    phrases: [unalive]
   - id: en.crisis.pattern
     patterns: [[{LOWER: alone}, {NORM: forever, OP: "?"}, {NORM: tonight}]]
 urgent:
@@ -87,6 +89,7 @@ def classifier(tmp_path: Path) -> UrgencyClassifier:
         ("I want to end it, my whole life.", "routine"),
         ("I want to end my whole life.", "crisis"),  # "..." skips up to three words
         ("I've been feeling suicdal.", "crisis"),  # a near miss of a crisis word
+        ("I will un-alive", "crisis"),  # a near miss as one token, not as its parts
         ("Can you recommend a therapist in Lisbon?", "routine"),
     ],
 )
@@ -134,6 +137,7 @@ def test_the_prefilter_never_changes_a_verdict(classifier: UrgencyClassifier) ->
     texts = [
         "Nothing here but a question about grants.",
         "I feel suicdal and ALONE tonight",
+        "I will un-alive",  # a near miss only as one token: the prefilter must see it
         "Thanks for everything. I've saved up all my pills.",
         "quero morrer",
         "Eu não queria viver.",
