@@ -24,8 +24,6 @@ crisis:
     past_resolves: true
   - id: en.crisis.other
     phrases: [sent goodbye texts]
-  - id: en.crisis.unalive
-    phrases: [unalive]
   - id: en.crisis.pattern
     patterns: [[{LOWER: alone}, {NORM: forever, OP: "?"}, {NORM: tonight}]]
 urgent:
@@ -52,7 +50,7 @@ song: [song, single]
 language: pt
 crisis:
   - id: pt.crisis.morrer
-    phrases: [quero morrer, não quero viver]
+    phrases: [quero morrer, não quero viver, vou matarme]
 exceptions:
   - id: pt.except.rir
     phrases: [morrer de rir]
@@ -89,7 +87,6 @@ def classifier(tmp_path: Path) -> UrgencyClassifier:
         ("I want to end it, my whole life.", "routine"),
         ("I want to end my whole life.", "crisis"),  # "..." skips up to three words
         ("I've been feeling suicdal.", "crisis"),  # a near miss of a crisis word
-        ("I will un-alive", "crisis"),  # a near miss as one token, not as its parts
         ("Can you recommend a therapist in Lisbon?", "routine"),
     ],
 )
@@ -137,7 +134,7 @@ def test_the_prefilter_never_changes_a_verdict(classifier: UrgencyClassifier) ->
     texts = [
         "Nothing here but a question about grants.",
         "I feel suicdal and ALONE tonight",
-        "I will un-alive",  # a near miss only as one token: the prefilter must see it
+        "vou matar-me hoje",  # a near miss only as one token: the prefilter must see it
         "Thanks for everything. I've saved up all my pills.",
         "quero morrer",
         "Eu não queria viver.",
@@ -168,6 +165,8 @@ def test_accents_case_and_lemmas(classifier: UrgencyClassifier) -> None:
     assert classifier.classify("NAO QUERO VIVER", ["pt"]).level == "crisis"
     assert classifier.classify("Eu não queria viver.", ["pt"]).level == "crisis"  # querer
     assert classifier.classify("Vou morrer de rir com isto", ["pt"]).level == "routine"
+    # a near miss that is one token ("matar-me") but not any of its parts
+    assert classifier.classify("vou matar-me hoje", ["pt", "en"]).level == "crisis"
 
 
 def test_characters_languages_match_inside_words(classifier: UrgencyClassifier) -> None:
