@@ -14,7 +14,7 @@ import re
 from email.message import Message
 from email.utils import parseaddr
 
-from concierge.intake.models import Category
+from concierge.intake.kinds import Category
 
 _OUT_OF_OFFICE = re.compile(
     r"^\s*(?:"

@@ -9,7 +9,6 @@ skip what it stored; the second makes a UIDVALIDITY reset re-ingest nothing.
 from __future__ import annotations
 
 import datetime as dt
-import enum
 
 from sqlalchemy import (
     JSON,
@@ -26,28 +25,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from concierge.directory.models import Base
+from concierge.intake.kinds import AWAITING_REVIEW, Category, Status
 
-
-class Category(enum.StrEnum):
-    """What kind of mail a message is; only `personal` mail is ever answered."""
-
-    PERSONAL = "personal"
-    AUTO_REPLY = "auto_reply"
-    BOUNCE = "bounce"
-    BULK = "bulk"
-    OWN = "own"  # our own outgoing mail, seen again (a copy, a loop)
-    SHUNTED = "shunted"  # could not be processed: kept with its error for a person
-
-
-class Status(enum.StrEnum):
-    RECEIVED = "received"
-    TRIAGED = "triaged"
-    DRAFTED = "drafted"
-    ANSWERED = "answered"
-    CLOSED = "closed"
-
-
-AWAITING_REVIEW = (Status.RECEIVED, Status.TRIAGED, Status.DRAFTED)
+__all__ = ["AWAITING_REVIEW", "Case", "Category", "MailboxState", "Message", "Status"]
 
 
 class Case(Base):

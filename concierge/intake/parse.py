@@ -12,6 +12,7 @@ any of the text. Attachments are recorded by name, type and size and never opene
 from __future__ import annotations
 
 import codecs
+import contextlib
 import datetime as dt
 import email
 import hashlib
@@ -24,7 +25,7 @@ from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 
 from concierge.intake.automatic import classify
 from concierge.intake.html import html_to_text
-from concierge.intake.models import Category
+from concierge.intake.kinds import Category
 from concierge.intake.quotes import split_reply
 
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
@@ -129,10 +130,9 @@ def _parse_mime_headers_once(message: Message) -> None:
         headers = part._headers  # type: ignore[attr-defined]
         for index, (name, value) in enumerate(headers):
             if name.lower() in ("content-type", "content-disposition"):
-                try:
+                # A header that will not parse is left as it is: reading it later says so.
+                with contextlib.suppress(Exception):
                     headers[index] = (name, part.policy.header_fetch_parse(name, value))
-                except Exception:  # left as it is: reading it later says what is wrong
-                    pass
 
 
 def _category(

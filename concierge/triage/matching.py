@@ -31,8 +31,8 @@ from typing import Any
 import numpy
 import spacy
 from rapidfuzz import fuzz, process
-from spacy.language import Language
 from spacy.attrs import LEMMA, NORM, ORTH
+from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
@@ -285,7 +285,7 @@ class LanguageMatcher:
                 lemma = lemmas[orth] = strings.add(self._lemma(self.norm(strings[orth])))
             values.append(lemma)
         if values:
-            doc.from_array([LEMMA], numpy.array(values, dtype="uint64"))
+            doc.from_array([LEMMA], numpy.array(values, dtype="uint64"))  # type: ignore[arg-type]
         if len(lemmas) > 500_000:
             lemmas.clear()
         return doc
@@ -513,7 +513,7 @@ def _pipeline(language: str) -> Language:
     # Every word's normal form (NORM) is set by the vocabulary when it first meets the
     # word, and kept: the matchers compare NORM, and no token needs setting one by one.
     norm = _character_norm if language in CHARACTER_LANGUAGES else fold
-    nlp.vocab.lex_attr_getters[NORM] = norm
+    nlp.vocab.lex_attr_getters[NORM] = norm  # type: ignore[attr-defined]
     for lexeme in nlp.vocab:
         lexeme.norm_ = norm(lexeme.orth_)
     return nlp

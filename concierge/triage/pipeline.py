@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from concierge.intake.models import Category
+from concierge.intake.kinds import Category
 from concierge.intake.parse import ParsedMessage, parse_message
 from concierge.triage.country import detect_country
 from concierge.triage.language import UNDETERMINED, detect_language

@@ -225,9 +225,13 @@ def _words(data: dict[str, Any], key: str, path: Path) -> tuple[str, ...]:
     return tuple(w.strip() for w in words)
 
 
+# libyaml's parser where PyYAML has it (its wheels do): ten times faster on 20,000 phrases.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f":{mark.line + 1}" if mark else ""
