@@ -44,7 +44,7 @@ CHARACTER_LANGUAGES = frozenset({"zh", "ja", "th", "ko"})
 GAP = "..."
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=50_000)
 def fold(text: str) -> str:
     """Lower case without accents: the form words are compared in."""
     decomposed = unicodedata.normalize("NFKD", text.lower())
@@ -109,7 +109,7 @@ class LanguageMatcher:
         self.phrase_matcher = PhraseMatcher(self.nlp.vocab, attr="LEMMA")
         self.patterns: list[_Patterns] = []  # staff-written token patterns, by rule
         self.gapped: list[tuple[int, tuple[str, ...]]] = []  # (rule, the keys of its pieces)
-        self.unsafe = _split_words(self.nlp)
+        self.splits = _split_words(self.nlp)
         self.anchors: set[str] | None = None if self.characters else set()
         for rule in rules.rules:
             self._add(rule)
@@ -222,11 +222,11 @@ class LanguageMatcher:
         """The longest run of letters or digits of each form, or None if one has none.
 
         A token "itsemurha-ajatuksia" can only be in a text whose words include
-        "itsemurha"; a word that the tokenizer cuts out of a longer run cannot anchor.
+        "itsemurha".
         """
         found = set()
         for form in forms:
-            runs = [r for r in _word_runs().findall(form) if r not in self.unsafe]
+            runs = _word_runs().findall(form)
             if not runs:
                 return None
             found.add(max(runs, key=len))
@@ -248,6 +248,10 @@ class LanguageMatcher:
         """
         if self.anchors is None or not words.isdisjoint(self.anchors):
             return True
+        # Words the tokenizer cuts out of a longer one ("whend" -> "when", "d").
+        for word in words.intersection(self.splits):
+            if not self.splits[word].isdisjoint(self.anchors):
+                return True
         least = self.settings.fuzzy_min_length
         return any(self._near_miss(word) for word in words if len(word) >= least)
 
@@ -449,7 +453,6 @@ def _word_runs() -> re.Pattern[str]:
     return re.compile(rf"(?:[^\W\d_]|[{marks}])+|\d+")
 
 
-@lru_cache(maxsize=4096)
 def words_of(text: str) -> frozenset[str]:
     """The words of a text as `may_match` compares them: folded runs of letters or digits.
 
@@ -473,17 +476,21 @@ def words_of(text: str) -> frozenset[str]:
     return frozenset(found)
 
 
-def _split_words(nlp: Language) -> frozenset[str]:
-    """Words that the tokenizer cuts out of a longer run ("cannot" -> "can", "not")."""
-    found = set()
+def _split_words(nlp: Language) -> dict[str, set[str]]:
+    """Words that the tokenizer cuts out of a longer run, by that run.
+
+    English "gotta" is read as "got" "ta", "whend" as "when" "d": a text with "gotta"
+    has the word "got" for the rules, though not as a run of its own.
+    """
+    found: dict[str, set[str]] = {}
     rules = getattr(nlp.tokenizer, "rules", None) or {}
     for key, pieces in rules.items():
         runs = set(_word_runs().findall(fold(key)))
-        for piece in pieces:
-            word = fold(piece.get(ORTH, ""))
-            if _word_runs().fullmatch(word) and word not in runs:
-                found.add(word)
-    return frozenset(found)
+        cut = {fold(piece.get(ORTH, "")) for piece in pieces} - runs
+        cut = {word for word in cut if _word_runs().fullmatch(word)}
+        for run in runs if cut else ():
+            found.setdefault(run, set()).update(cut)
+    return found
 
 
 def _longest_per_rule(hits: Iterable[Hit]) -> list[Hit]:

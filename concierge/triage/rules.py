@@ -185,6 +185,14 @@ def _rule(entry: Any, level: str, path: Path, lines: dict[str, int]) -> Rule:
         raise RulesError(f"{where}: rule {rule_id}: patterns must be lists of token patterns")
     if not phrases and not patterns:
         raise RulesError(f"{where}: rule {rule_id}: no phrases and no patterns")
+    for pattern in patterns:
+        for token in pattern:
+            if _wide_wildcard(token):
+                raise RulesError(
+                    f"{where}: rule {rule_id}: a pattern skips any number of words"
+                    f" ({token}): at most {MAX_WILDCARD} (OP: '{{0,{MAX_WILDCARD}}}'), or use"
+                    " `...` in a phrase, or signals"
+                )
     kind = entry.get("kind", "")
     if level == "signal" and kind not in SIGNAL_KINDS:
         raise RulesError(
@@ -209,6 +217,21 @@ def _rule(entry: Any, level: str, path: Path, lines: dict[str, int]) -> Rule:
         kind=str(kind),
         source=where,
     )
+
+
+MAX_WILDCARD = 6  # words a pattern may skip at one place; more makes spaCy's Matcher crawl
+
+
+def _wide_wildcard(token: dict[str, Any]) -> bool:
+    """A token that matches any word, repeated without a small bound."""
+    if set(token) - {"OP"}:
+        return False
+    op = str(token.get("OP", ""))
+    if op in ("*", "+") or (op.startswith("{") and op.endswith(",}")):
+        return True
+    if op.startswith("{") and op.endswith("}"):
+        return int(op[1:-1].split(",")[-1] or 0) > MAX_WILDCARD
+    return False
 
 
 _YAML_BOOLEAN_HINT = (

@@ -151,6 +151,17 @@ def test_the_prefilter_never_changes_a_verdict(classifier: UrgencyClassifier) ->
             classifier._matchers.clear()
 
 
+def test_words_cut_out_of_longer_ones_count_for_the_prefilter(
+    classifier: UrgencyClassifier,
+) -> None:
+    matcher = classifier.matcher("en")
+    assert matcher is not None
+    assert "got" in matcher.splits["gotta"]  # English reads "gotta" as "got" "ta"
+    matcher.anchors = {"got"}
+    assert matcher.may_match(frozenset({"i", "gotta", "go"}))
+    assert not matcher.may_match(frozenset({"i", "have", "to", "go"}))
+
+
 def test_crisis_wins_over_urgent_and_keeps_all_evidence(classifier: UrgencyClassifier) -> None:
     result = classifier.classify("Panic attack again. I want to die. This is killing me.", ["en"])
     assert result.level == "crisis"
@@ -198,6 +209,10 @@ def test_missing_languages_are_reported(tmp_path: Path) -> None:
         ("language: en\nnegation: [not, no]\n", "put words such as no, yes, on, off in quotes"),
         ("language: de\n", "the file is named for 'en'"),
         ("language: en\ncrisis:\n  - id: a\n    phrases: [... x]\n", "cannot start or end with"),
+        (
+            "language: en\ncrisis:\n  - id: a\n    patterns: [[{NORM: x}, {OP: '{0,20}'}]]\n",
+            r"en.yaml:3: rule a: a pattern skips any number of words",
+        ),
         (
             "language: en\ncrisis:\n  - id: a\n    phrases: [x]\n"
             "urgent:\n  - id: a\n    phrases: [y]\n",
