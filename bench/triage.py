@@ -62,10 +62,11 @@ def main() -> None:
     )
 
     from concierge.intake.parse import parse_message
-    from concierge.triage.pipeline import triage
+    from concierge.triage.pipeline import triage, warm_up
 
     batch = messages(args.messages)
-    triage(batch[0])  # load what loads lazily, as a running worker has
+    warm_up()  # every language's rules and the place index, as the worker does at start
+    triage(batch[0])
     started = time.perf_counter()
     crisis = 0
     for raw in batch:

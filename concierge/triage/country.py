@@ -289,13 +289,20 @@ def _lookup_names(text: str, index: PlaceIndex) -> list[tuple[str, list[Place]]]
     found: list[tuple[str, list[Place]]] = []
     for sentence in re.split(r"(?<=[.!?:;])\s+|\n+", text):
         words = _WORDS.findall(sentence)
+        starts = _name_starts()
         position = 0
         while position < len(words):
+            first = words[position][0]
+            if first.islower():  # cased scripts: names are capitalised
+                position += 1
+                continue
+            begins_name = fold(words[position]) in starts
             for size in range(min(_MAX_WORDS, len(words) - position), 0, -1):
+                if size > 1 and not begins_name:
+                    continue  # no name of several words begins with this one
                 surface = " ".join(words[position : position + size])
-                first = words[position][0]
-                if first.islower() or not _usable_city(surface, size):
-                    continue  # cased scripts: names are capitalised
+                if not _usable_city(surface, size):
+                    continue
                 places = _find(index, surface, size, cased=first.isupper())
                 if not places:
                     continue
@@ -320,6 +327,12 @@ def _lookup_names(text: str, index: PlaceIndex) -> list[tuple[str, list[Place]]]
             else:
                 start += 1
     return found
+
+
+@cache
+def _name_starts() -> frozenset[str]:
+    """The first words of the names of several words ("rio" of "rio de janeiro")."""
+    return frozenset(key.split(" ", 1)[0] for key in _index().names if " " in key)
 
 
 _PREFIXES = ("וב", "ומ", "ב", "ל", "מ", "ה", "ו", "ש", "وال", "بال", "لل", "ال", "ب", "ل", "و", "ف")

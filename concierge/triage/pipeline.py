@@ -102,4 +102,4 @@ def warm_up(classifier: UrgencyClassifier | None = None) -> None:
     for language in sorted(classifier.book.languages):
         classifier.matcher(language)
     detect_language("warm up")
-    detect_country("Lisboa", None)
+    detect_country("Lisboa. Mieszkam w Warszawie", None)  # names, and names with endings
