@@ -19,6 +19,8 @@ from concierge.triage.urgency import UrgencyClassifier, default_classifier
 
 AUTOMATIC = frozenset({Category.AUTO_REPLY, Category.BOUNCE, Category.BULK, Category.OWN})
 MAX_BYTES = 25 * 1024 * 1024
+MAX_TEXT = 50_000  # characters of new text read by triage
+MAX_SIGNATURE = 2_000
 
 
 @dataclass
@@ -62,12 +64,15 @@ def triage_parsed(
     conversation_countries: Sequence[str] = (),
 ) -> TriageResult:
     classifier = classifier or default_classifier()
-    language = detect_language(parsed.new_text, parsed.subject)
-    place_text = "\n".join((parsed.subject, parsed.new_text, parsed.signature))
+    # What a person writes fits many times in this; a pasted book does not need reading
+    # to the end, and the worker must not stall on it.
+    new_text = parsed.new_text[:MAX_TEXT]
+    language = detect_language(new_text, parsed.subject)
+    place_text = "\n".join((parsed.subject, new_text, parsed.signature[:MAX_SIGNATURE]))
     country = detect_country(
         place_text, parsed.sender, parsed.headers.get("date"), conversation_countries
     )
-    text = f"{parsed.subject}\n{parsed.new_text}"
+    text = f"{parsed.subject}\n{new_text}"
     urgency = classifier.classify(text, _languages_to_read(language.language, classifier))
     return TriageResult(
         message_id=parsed.message_id,

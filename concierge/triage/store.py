@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from concierge.intake.ingest import where_raised
@@ -28,17 +28,26 @@ def triage_stored(
 
     `parsed` is the intake's own reading of the message, when it has one at hand.
     """
-    message = session.get(Message, message_id)
-    if message is None or message.category == Category.SHUNTED:
+    # Only the columns needed: the row also holds the raw message, up to the size cap.
+    row = session.execute(
+        select(Message.category, Message.case_id, Message.status, Message.raw).where(
+            Message.id == message_id
+        )
+        if parsed is None
+        else select(Message.category, Message.case_id, Message.status).where(
+            Message.id == message_id
+        )
+    ).first()
+    if row is None or row.category == Category.SHUNTED:
         return None
     earlier = []
-    if message.case_id is not None:
+    if row.case_id is not None:
         earlier = [
             country
             for country in session.scalars(
                 select(Message.country).where(
-                    Message.case_id == message.case_id,
-                    Message.id != message.id,
+                    Message.case_id == row.case_id,
+                    Message.id != message_id,
                     Message.country.is_not(None),
                 )
             )
@@ -46,28 +55,31 @@ def triage_stored(
         ]
     try:
         if parsed is None:
-            parsed = parse_message(message.raw, max_bytes, own)
+            parsed = parse_message(row.raw, max_bytes, own)
         result = triage_parsed(parsed, classifier, earlier[-1:])
     except Exception as error:  # a bug of ours: the message waits untriaged, never lost
         log.error(
             "triage failed; the message waits untriaged",
-            extra={"id": message.id, "error": type(error).__name__, "at": where_raised(error)},
+            extra={"id": message_id, "error": type(error).__name__, "at": where_raised(error)},
         )
         return None
-    message.language = result.language
-    message.country = result.country
-    message.urgency = result.urgency
-    message.triage = {
-        "language_confidence": result.language_confidence,
-        "country_confidence": result.country_confidence,
-        "country_evidence": result.country_evidence,
-        "reasons": result.reasons,
+    values = {
+        "language": result.language,
+        "country": result.country,
+        "urgency": result.urgency,
+        "triage": {
+            "language_confidence": result.language_confidence,
+            "country_confidence": result.country_confidence,
+            "country_evidence": result.country_evidence,
+            "reasons": result.reasons,
+        },
     }
-    if message.status == Status.RECEIVED:
-        message.status = Status.TRIAGED
+    if row.status == Status.RECEIVED:
+        values["status"] = Status.TRIAGED
+    session.execute(update(Message).where(Message.id == message_id).values(**values))
     log.info(
         "message triaged",
-        extra={"id": message.id, "urgency": result.urgency, "language": result.language,
+        extra={"id": message_id, "urgency": result.urgency, "language": result.language,
                "country": result.country},
     )  # fmt: skip
     return result.urgency
