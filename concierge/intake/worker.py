@@ -117,13 +117,26 @@ class Worker:
         report = PassReport()
         stored_uids: list[int] = []
         for uid, fetched in mailbox.fetch(uids):
-            if self._store(fetched, report, mailbox.name, uid):
+            if self._store(fetched, report):
                 stored_uids.append(uid)
             if len(stored_uids) >= MARK_EVERY:
-                mailbox.mark_stored(stored_uids)
+                self._mark(mailbox, stored_uids)
                 stored_uids = []
-        mailbox.mark_stored(stored_uids)
+        self._mark(mailbox, stored_uids)
         return report
+
+    def _mark(self, mailbox: ImapMailbox, uids: list[int]) -> None:
+        """Tell the server these are stored, and remember the highest UID.
+
+        The UID is only a shortcut for servers without keywords: a message fetched
+        again after a crash is found stored by its UID and not stored twice.
+        """
+        if not uids:
+            return
+        mailbox.mark_stored(uids)
+        with self.db.session() as session:
+            state = self._state(session, mailbox.name)
+            state.last_uid = max(state.last_uid, *uids)
 
     def _store_all(self, fetched: Iterable[Fetched]) -> PassReport:
         report = PassReport()
@@ -131,18 +144,13 @@ class Worker:
             self._store(item, report)
         return report
 
-    def _store(
-        self, fetched: Fetched, report: PassReport, mailbox: str | None = None, uid: int = 0
-    ) -> bool:
+    def _store(self, fetched: Fetched, report: PassReport) -> bool:
         """Store one message in its own transaction; True once it is safely stored."""
         try:
             with self.db.session() as session:
                 outcome = ingest(
                     session, fetched, self.config.max_message_bytes, self.config.from_address
                 )
-                if mailbox is not None:
-                    state = self._state(session, mailbox)
-                    state.last_uid = max(state.last_uid, uid)
         except SQLAlchemyError as error:
             # Not stored, so not marked: the next pass tries it again.
             log.error(
@@ -172,9 +180,10 @@ class Worker:
         from concierge.triage.urgency import default_classifier
 
         try:
-            with self.db.session() as session:
+            # A plain connection: a select and an update need no ORM session.
+            with self.db.engine.begin() as connection:
                 urgency = triage_stored(
-                    session,
+                    connection,
                     message_id,
                     default_classifier(),
                     self.config.max_message_bytes,

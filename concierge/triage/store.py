@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy import select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from concierge.intake.ingest import where_raised
@@ -17,7 +18,7 @@ log = logging.getLogger("concierge.triage")
 
 
 def triage_stored(
-    session: Session,
+    session: Session | Connection,
     message_id: int,
     classifier: UrgencyClassifier,
     max_bytes: int,
@@ -40,23 +41,26 @@ def triage_stored(
     ).first()
     if row is None or row.category == Category.SHUNTED:
         return None
-    earlier = []
-    if row.case_id is not None:
+    earlier: list[str] = []
+    if row.case_id is not None:  # the country last found in the conversation
         earlier = [
             country
             for country in session.scalars(
-                select(Message.country).where(
+                select(Message.country)
+                .where(
                     Message.case_id == row.case_id,
                     Message.id != message_id,
                     Message.country.is_not(None),
                 )
+                .order_by(Message.id.desc())
+                .limit(1)
             )
             if country
         ]
     try:
         if parsed is None:
             parsed = parse_message(row.raw, max_bytes, own)
-        result = triage_parsed(parsed, classifier, earlier[-1:])
+        result = triage_parsed(parsed, classifier, earlier)
     except Exception as error:  # a bug of ours: the message waits untriaged, never lost
         log.error(
             "triage failed; the message waits untriaged",
