@@ -500,7 +500,10 @@ def _country_matcher() -> tuple[spacy.language.Language, PhraseMatcher, dict[str
     """CLDR country names in every supported language, for a spaCy PhraseMatcher."""
     nlp = spacy.blank("xx")
     # A word's normal form is set once, when the vocabulary first meets the word.
-    nlp.vocab.lex_attr_getters[NORM] = fold  # type: ignore[attr-defined]
+    getters = nlp.vocab.lex_attr_getters  # type: ignore[attr-defined]
+    for attr in list(getters):  # nothing else is read here, and each costs time per new word
+        del getters[attr]
+    getters[NORM] = fold
     for lexeme in nlp.vocab:
         lexeme.norm_ = fold(lexeme.orth_)
     matcher = PhraseMatcher(nlp.vocab, attr="NORM")

@@ -187,6 +187,12 @@ def _rule(entry: Any, level: str, path: Path, lines: dict[str, int]) -> Rule:
         raise RulesError(f"{where}: rule {rule_id}: no phrases and no patterns")
     for pattern in patterns:
         for token in pattern:
+            unknown = {key.upper() for key in token} - PATTERN_ATTRIBUTES
+            if unknown:
+                raise RulesError(
+                    f"{where}: rule {rule_id}: a pattern uses {sorted(unknown)[0]}; patterns"
+                    f" may use {', '.join(sorted(PATTERN_ATTRIBUTES))}"
+                )
             if _wide_wildcard(token):
                 raise RulesError(
                     f"{where}: rule {rule_id}: a pattern skips any number of words"
@@ -219,6 +225,14 @@ def _rule(entry: Any, level: str, path: Path, lines: dict[str, int]) -> Rule:
     )
 
 
+# What a token in a staff-written pattern may test. Of the attributes words carry in
+# spaCy, only these are computed (the others cost time on every new word).
+LEXEME_PATTERN_ATTRIBUTES = frozenset(
+    {"LOWER", "IS_ALPHA", "IS_PUNCT", "IS_DIGIT", "LIKE_NUM", "IS_UPPER", "IS_TITLE"}
+)
+PATTERN_ATTRIBUTES = LEXEME_PATTERN_ATTRIBUTES | {
+    "ORTH", "TEXT", "NORM", "LEMMA", "LENGTH", "SPACY", "IS_SENT_START", "OP",
+}  # fmt: skip
 MAX_WILDCARD = 6  # words a pattern may skip at one place; more makes spaCy's Matcher crawl
 
 

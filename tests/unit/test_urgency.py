@@ -210,6 +210,10 @@ def test_missing_languages_are_reported(tmp_path: Path) -> None:
         ("language: de\n", "the file is named for 'en'"),
         ("language: en\ncrisis:\n  - id: a\n    phrases: [... x]\n", "cannot start or end with"),
         (
+            "language: en\ncrisis:\n  - id: a\n    patterns: [[{SHAPE: Xxx}]]\n",
+            r"en.yaml:3: rule a: a pattern uses SHAPE; patterns may use",
+        ),
+        (
             "language: en\ncrisis:\n  - id: a\n    patterns: [[{NORM: x}, {OP: '{0,20}'}]]\n",
             r"en.yaml:3: rule a: a pattern skips any number of words",
         ),
