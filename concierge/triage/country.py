@@ -85,8 +85,11 @@ GENERIC_TLDS = frozenset(
     ]
 )
 _TLD_COUNTRY = {"uk": "GB"}
-# Country names that are also everyday words or given names.
-_AMBIGUOUS_NAMES = frozenset({"jordan", "chad", "georgia", "turkey", "china", "guinea", "israel"})
+# Country names that are also everyday words or names (Jordan, Chad; "Indie" is India
+# in Czech and Polish, and a music genre everywhere): they count for half.
+_AMBIGUOUS_NAMES = frozenset(
+    {"jordan", "chad", "georgia", "turkey", "china", "guinea", "israel", "indie", "indies"}
+)
 _CJK = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _PHONETIC = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\uac00-\ud7af]")  # Thai, kana, Hangul
 _OTHER_SCRIPT = re.compile(r"[^\u0000-\u024f\u1e00-\u1eff]")
@@ -137,7 +140,14 @@ def detect_country(
     evidence += _phones(text)
     # A signature's "Bernard Cholet" is a person, not the town of Cholet.
     own_name = fold(sender.split("@")[0]) if sender else ""
-    evidence += [e for e in _places(text) if not (own_name and fold(e.text) in own_name)]
+    # A place named again (in the subject, the body and the signature) is one piece of
+    # evidence, not three.
+    seen: set[tuple[str, str, str]] = set()
+    for item in _places(text):
+        key = (item.kind, item.country, fold(item.text))
+        if key not in seen and not (own_name and fold(item.text) in own_name):
+            seen.add(key)
+            evidence.append(item)
     evidence += _domain(sender)
     evidence += [
         Evidence("conversation", c, "an earlier message", WEIGHTS["conversation"])

@@ -61,3 +61,15 @@ def test_a_phone_number_outweighs_a_place_named_in_passing() -> None:
 
 def test_an_earlier_message_in_the_conversation_counts() -> None:
     assert detect_country("thanks again", "x@gmail.com", conversation=["IE"]).country == "IE"
+
+
+def test_a_place_named_again_is_one_piece_of_evidence() -> None:
+    text = "Burnout? Burnout. Ich wohne in Köln und schreibe über Burnout."
+    result = detect_country(text, "lena@example.de")
+    assert result.country == "DE"
+    assert len([e for e in result.evidence if e.text == "Köln"]) == 1
+
+
+def test_indie_is_a_genre_before_it_is_india() -> None:
+    result = detect_country("Wir sind eine Indie-Band aus Hamburg.", "x@gmail.com")
+    assert result.country == "DE"
