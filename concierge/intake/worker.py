@@ -212,12 +212,13 @@ class Worker:
     def run_forever(self) -> None:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: self.stop.set())
-        from concierge.triage.pipeline import warm_up
+        from concierge.triage.pipeline import warm_up, warm_up_essentials
 
         started = time.monotonic()
-        warm_up()
+        warm_up_essentials()
         log.info("triage ready", extra={"seconds": round(time.monotonic() - started, 2)})
         if self.maildir:
+            warm_up()
             source = self.maildir
             self._poll(lambda: self.pass_maildir(source))
             return
@@ -231,6 +232,7 @@ class Worker:
                 backoff.reset()
                 if not mailbox.can_idle:
                     mailbox.close()
+                    warm_up()
                     self._poll(self._poll_imap_once)
                     return
                 self._idle_loop(mailbox)
@@ -252,8 +254,14 @@ class Worker:
                 mailbox.close()
 
     def _idle_loop(self, mailbox: ImapMailbox) -> None:
+        from concierge.triage.pipeline import warm_up_next
+
         while not self.stop.is_set():
             self.pass_imap(mailbox)
+            # At start-up, one more language's rules between looks at the mailbox
+            # (half a second each), so that new mail never waits for all of them.
+            if warm_up_next():
+                continue
             mailbox.wait(self.config.idle_seconds, self.stop)
 
     def _poll_imap_once(self) -> PassReport:

@@ -98,13 +98,30 @@ def _languages_to_read(language: str, classifier: UrgencyClassifier) -> list[str
 
 
 def warm_up(classifier: UrgencyClassifier | None = None) -> None:
-    """Load every language's rules and the place index now, not with the first crisis.
+    """Load every language's rules and the place index now, not with the first crisis."""
+    warm_up_essentials(classifier)
+    while warm_up_next(classifier):
+        pass
 
-    The worker calls this before it starts to wait for mail, so that the first
-    message is triaged as fast as the thousandth.
+
+def warm_up_essentials(classifier: UrgencyClassifier | None = None) -> None:
+    """What every message needs: the rules book, English, the detectors, the places.
+
+    The worker calls this before it starts to wait for mail, then `warm_up_next`
+    between looks at the mailbox, so that mail arriving at start-up waits for at
+    most one language's rules, not for all of them.
     """
     classifier = classifier or default_classifier()
-    for language in sorted(classifier.book.languages):
-        classifier.matcher(language)
+    classifier.matcher("en")
     detect_language("warm up")
     detect_country("Lisboa. Mieszkam w Warszawie", None)  # names, and names with endings
+
+
+def warm_up_next(classifier: UrgencyClassifier | None = None) -> bool:
+    """Load one more language's rules; False when all are loaded."""
+    classifier = classifier or default_classifier()
+    for language in sorted(classifier.book.languages):
+        if not classifier.loaded(language):
+            classifier.matcher(language)
+            return True
+    return False

@@ -54,6 +54,9 @@ class UrgencyClassifier:
             )
         return self._matchers[language]
 
+    def loaded(self, language: str) -> bool:
+        return language in self._matchers
+
     def classify(self, text: str, languages: list[str]) -> Urgency:
         languages = list(dict.fromkeys(languages))
         matchers = [m for m in (self.matcher(language) for language in languages) if m]

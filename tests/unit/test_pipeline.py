@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from email.message import EmailMessage
+from pathlib import Path
 
-from concierge.triage.pipeline import MAX_TEXT, triage
+from concierge.triage.pipeline import MAX_TEXT, triage, warm_up_essentials, warm_up_next
+from concierge.triage.rules import load_rules
+from concierge.triage.urgency import UrgencyClassifier
 
 
 def _mail(body: str, subject: str = "") -> bytes:
@@ -38,3 +41,18 @@ def test_two_kinds_of_warning_signs_make_a_crisis_in_the_shipped_rules() -> None
 def test_one_warning_sign_alone_is_not_a_crisis() -> None:
     body = "Thanks for everything! The festival was wonderful and the crew loved it."
     assert triage(_mail(body, "festival")).urgency == "routine"
+
+
+def test_the_worker_warms_up_one_language_at_a_time(tmp_path: Path) -> None:
+    (tmp_path / "en.yaml").write_text(
+        "language: en\ncrisis:\n  - id: en.c\n    phrases: [want to die]\n", encoding="utf-8"
+    )
+    (tmp_path / "pt.yaml").write_text(
+        "language: pt\ncrisis:\n  - id: pt.c\n    phrases: [quero morrer]\n", encoding="utf-8"
+    )
+    classifier = UrgencyClassifier(load_rules(tmp_path))
+    warm_up_essentials(classifier)
+    assert classifier.loaded("en") and not classifier.loaded("pt")
+    assert warm_up_next(classifier) is True
+    assert classifier.loaded("pt")
+    assert warm_up_next(classifier) is False
