@@ -63,6 +63,7 @@ class Worker:
         self.db = db
         self.config = config
         self.stop = threading.Event()
+        self.warm = False  # every language's rules loaded
         # Checked now, so that a wrong setting stops the worker before it starts.
         self.maildir = MaildirSource(Path(config.maildir)) if config.maildir else None
         self.imap = None if self.maildir else imap_settings(config)
@@ -260,8 +261,11 @@ class Worker:
             self.pass_imap(mailbox)
             # At start-up, one more language's rules between looks at the mailbox
             # (half a second each), so that new mail never waits for all of them.
-            if warm_up_next():
-                continue
+            if not self.warm:
+                if warm_up_next():
+                    continue
+                self.warm = True
+                log.info("triage: every language's rules loaded")
             mailbox.wait(self.config.idle_seconds, self.stop)
 
     def _poll_imap_once(self) -> PassReport:
