@@ -23,6 +23,7 @@ from concierge.directory import files, service
 from concierge.directory.lookup import URGENCIES, Answer
 from concierge.directory.models import ContactKind
 from concierge.directory.records import ResourceRecord, country_codes
+from concierge.drafting.templates import TEMPLATES
 from concierge.errors import ConciergeError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -208,9 +209,11 @@ def web() -> None:
     uvicorn.run(create_app(db), host=config.web_host, port=config.web_port, log_level="warning")
 
 
-@cli.command(help="Check the data people edit: the seed directory and the rules.")
+@cli.command(help="Check the data people edit: the seed directory, the rules, the templates.")
 def check() -> None:
     from concierge.directory.seed import load_seed
+    from concierge.drafting.compose import check_templates
+    from concierge.triage.language import SUPPORTED
     from concierge.triage.rules import load_rules, missing_languages
     from concierge.triage.urgency import UrgencyClassifier
 
@@ -228,6 +231,10 @@ def check() -> None:
         classifier.matcher(language)  # compiles every phrase and pattern
     phrases = sum(len(r.phrases) for lang in book.languages.values() for r in lang.rules)
     click.echo(f"rules: {len(book.languages)} languages, {phrases} phrases: ok")
+    problems = check_templates(records, SUPPORTED)
+    if problems:
+        raise ConciergeError("reply_templates: " + "\nreply_templates: ".join(problems))
+    click.echo(f"reply_templates: {len(SUPPORTED)} languages rendered with samples: ok")
 
 
 @cli.command("triage", help="Triage .eml files, folders of them, or mbox files.")
@@ -313,3 +320,27 @@ def _match_json(record: ResourceRecord, level: str, stale: bool) -> dict[str, An
         "source_url": record.source_url,
         "verified_on": record.verified_on.isoformat(),
     }
+
+
+@cli.group(help="The reply templates in reply_templates/.")
+def templates() -> None:
+    pass
+
+
+@templates.command("show", help="Print the sample drafts of one language, to read a change.")
+@click.argument("language")
+@click.option("--template", "only", type=click.Choice(TEMPLATES), default=None)
+def templates_show(language: str, only: str | None) -> None:
+    from concierge.directory.seed import load_seed
+    from concierge.drafting.compose import compose, samples
+
+    records = load_seed()
+    for original in samples(language):
+        draft = compose(original, records, "global@backline.care")
+        if only and draft.template.split("/")[1] != only:
+            continue
+        where = original.country or "country unknown"
+        click.echo(f"===== {draft.template} ({where}, {original.urgency}) {draft.subject}")
+        click.echo(draft.text)
+        for problem in draft.problems:
+            click.echo(f"SAFETY CHECK FAILED: {problem}")

@@ -19,8 +19,10 @@ LEVELS = ("crisis", "urgent")
 _RULE_KEYS = {"id", "description", "phrases", "patterns", "negatable", "past_resolves", "kind"}
 _FILE_KEYS = {
     "language", "crisis", "urgent", "signals", "exceptions", "negation", "negation_follows", "past",
-    "song", "general",
+    "song", "general", "topics",
 }  # fmt: skip
+# What a message may be about, for the reply's offers (db/seed/programs.yaml's topics).
+TOPICS = ("therapy_costs", "touring", "songwriting", "festivals")
 # Warning signs: one alone decides nothing; two of different kinds in one message are
 # a crisis (a farewell and a means; belongings given away and "I won't need it").
 SIGNAL_KINDS = ("means", "farewell", "giving_away", "hopeless", "plan", "unreachable")
@@ -52,6 +54,7 @@ class LanguageRules:
     song: tuple[str, ...] = ()
     general: tuple[str, ...] = ()
     negation_follows: bool = False
+    topics: dict[str, tuple[str, ...]] = field(default_factory=dict)  # topic -> phrases
 
     def of_level(self, level: str) -> list[Rule]:
         return [rule for rule in self.rules if rule.level == level]
@@ -162,7 +165,21 @@ def _language_file(path: Path) -> LanguageRules:
         song=_words(data, "song", path),
         general=_words(data, "general", path),
         negation_follows=bool(data.get("negation_follows", False)),
+        topics=_topics(data, path),
     )
+
+
+def _topics(data: dict[str, Any], path: Path) -> dict[str, tuple[str, ...]]:
+    """`topics: {touring: [tour, on the road, ...], ...}`; a phrase may end in * (any ending)."""
+    topics = data.get("topics") or {}
+    if not isinstance(topics, dict):
+        raise RulesError(f"{path}: topics must map each topic to a list of phrases")
+    unknown = set(topics) - set(TOPICS)
+    if unknown:
+        raise RulesError(
+            f"{path}: unknown topic {sorted(unknown)[0]!r} (topics are {', '.join(TOPICS)})"
+        )
+    return {topic: _words(topics, topic, path) for topic in topics}
 
 
 def _rule(entry: Any, level: str, path: Path, lines: dict[str, int]) -> Rule:
