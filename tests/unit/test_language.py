@@ -61,3 +61,29 @@ def test_deterministic() -> None:
 
 def test_the_subject_helps_an_empty_body() -> None:
     assert detect_language("", subject="Preciso de ajuda, obrigado").language == "pt"
+
+
+def test_the_fast_detector_gives_langdetects_own_probabilities() -> None:
+    """Same n-grams, same seeded walk: every probability equal to langdetect's."""
+    from pathlib import Path
+
+    import yaml
+
+    from concierge.triage.language import LATIN, _Detector, _factory
+
+    texts = ["", "   ", "ABC DEF ghi jkl", "Ça va très bien,  merci!", "Tôi rất buồn hôm nay",
+             "Привет мир and some English", "ǅemal ŞŢ șț", "visit https://x.org or a@b.cd now"]  # fmt: skip
+    for path in sorted((Path(__file__).parents[1] / "corpus").glob("*.yaml"))[:6]:
+        texts += [str(item["body"]) for item in yaml.safe_load(path.read_text("utf-8"))]
+    factory = _factory(LATIN)
+    for text in texts:
+        theirs, ours = factory.create(), _Detector(factory)
+        for detector in (theirs, ours):
+            detector.n_trial = 3
+            detector.append(text)
+        assert ours.text == theirs.text
+        assert ours._extract_ngrams() == theirs._extract_ngrams()
+        if theirs._extract_ngrams():
+            assert [(p.lang, p.prob) for p in ours.get_probabilities()] == [
+                (p.lang, p.prob) for p in theirs.get_probabilities()
+            ]
