@@ -149,9 +149,7 @@ def reply_context(
     follow_up: bool = False,
 ) -> dict[str, Any]:
     """The variables every template gets (documented in reply_templates/README.md)."""
-    emergency = [
-        m for m in matches if m.record.kind == ResourceKind.EMERGENCY and m.record.country
-    ]
+    emergency = [m for m in matches if m.record.kind == ResourceKind.EMERGENCY and m.record.country]
     crisis_lines = [m for m in matches if m.record.kind == ResourceKind.CRISIS_LINE]
     support = [m for m in matches if m.record.kind in SUPPORT_KINDS][:MAX_SUPPORT]
     programs = [m for m in matches if m.record.kind == ResourceKind.PROGRAM]
@@ -207,7 +205,7 @@ def country_name(country: str | None, language: str) -> str | None:
     if not country:
         return None
     try:
-        return Locale.parse(language).territories.get(country.upper())  # type: ignore[no-any-return]
+        return Locale.parse(language).territories.get(country.upper())
     except (UnknownLocaleError, ValueError):
         return None
 

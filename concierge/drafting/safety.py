@@ -35,14 +35,11 @@ def names_number(text: str, number: str, found: set[str] | None = None) -> bool:
         return False
     found = numbers_in(text) if found is None else found
     return any(
-        run == wanted or (len(wanted) >= _SHORTEST_SUFFIX and run.endswith(wanted))
-        for run in found
+        run == wanted or (len(wanted) >= _SHORTEST_SUFFIX and run.endswith(wanted)) for run in found
     )
 
 
-def crisis_problems(
-    text: str, country: str | None, records: Sequence[ResourceRecord]
-) -> list[str]:
+def crisis_problems(text: str, country: str | None, records: Sequence[ResourceRecord]) -> list[str]:
     """Empty when the reply is safe to send to someone in crisis; else what is missing."""
     country = country.upper() if country else None
     found = numbers_in(text)

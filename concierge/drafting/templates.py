@@ -144,28 +144,20 @@ def to_html(text: str, language: str) -> str:
     """The HTML alternative of a plain-text reply: paragraphs, lists and links."""
     blocks: list[str] = []
     for block in text.strip().split("\n\n"):
-        lines = block.splitlines()
-        paragraph: list[str] = []
-        items: list[str] = []
-
-        def flush() -> None:
-            if paragraph:
-                blocks.append("<p>" + "<br>\n".join(paragraph) + "</p>")
-                paragraph.clear()
-            if items:
-                blocks.append("<ul>\n" + "\n".join(f"<li>{i}</li>" for i in items) + "\n</ul>")
-                items.clear()
-
-        for line in lines:
-            if line.startswith("- "):
-                if paragraph:
-                    flush()
-                items.append(_linked(line[2:]))
-            else:
-                if items:
-                    flush()
-                paragraph.append(_linked(line))
-        flush()
+        # Runs of list items ("- ...") and of other lines, each run one element.
+        run: list[str] = []
+        listing = False
+        for line in [*block.splitlines(), None]:
+            item = line is not None and line.startswith("- ")
+            if run and (line is None or item != listing):
+                if listing:
+                    blocks.append("<ul>\n" + "\n".join(f"<li>{i}</li>" for i in run) + "\n</ul>")
+                else:
+                    blocks.append("<p>" + "<br>\n".join(run) + "</p>")
+                run = []
+            if line is not None:
+                listing = item
+                run.append(_linked(line[2:] if item else line))
     direction = "rtl" if language in RIGHT_TO_LEFT else "ltr"
     body = "\n".join(blocks)
     return (

@@ -14,6 +14,9 @@ from functools import cache
 from concierge.triage.matching import CHARACTER_LANGUAGES, fold_text
 from concierge.triage.rules import TOPICS, RuleBook, load_rules
 
+# A letter, for word edges: \w lacks the vowel signs of Indic scripts (Devanagari's
+# are marks), so "मैनिफ़ेस्टो" would contain a word "फ़ेस्ट".
+_LETTER = r"[\w\u0900-\u0dff]"
 _APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "`": "'"})
 
 
@@ -43,16 +46,20 @@ def _patterns(language: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
             parts.append(part)
         if parts:
             body = "|".join(parts)
-            pattern = rf"(?<!\w)(?:{body})(?!\w)" if bounded else f"(?:{body})"
+            pattern = rf"(?<!{_LETTER})(?:{body})(?!{_LETTER})" if bounded else f"(?:{body})"
             found.append((topic, re.compile(pattern)))
     return tuple(found)
 
 
 def find_topics(text: str, language: str | None) -> tuple[str, ...]:
-    """The topics a text touches, in the order of TOPICS; read in its language and English."""
+    """The topics a text touches, in the order of TOPICS, read in the text's language.
+
+    English phrases are read only in English (or undetermined) text: "tour" is a walk
+    in French and a sightseeing trip in Italian.
+    """
     folded = _fold(text)
     found: set[str] = set()
-    for code in dict.fromkeys((language or "en", "en")):
+    for code in (language,) if language and language != "und" else ("en",):
         for topic, pattern in _patterns(code):
             if topic not in found and pattern.search(folded):
                 found.add(topic)

@@ -3,7 +3,9 @@
 With IDLE the server tells us of new mail as it arrives; without it (or for the
 Maildir) an APScheduler interval job polls. Network errors reconnect with
 exponential backoff; one bad message never stops the worker. Each message is
-stored in its own transaction, and only then marked on the server.
+stored in a batch of at most BATCH in one transaction, and only then marked on the
+server; then triaged and drafted. If a batch's transaction fails, its messages are
+stored one by one.
 """
 
 from __future__ import annotations
@@ -12,10 +14,10 @@ import datetime as dt
 import logging
 import signal
 import threading
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from imapclient.exceptions import LoginError
@@ -27,13 +29,15 @@ from concierge.config import Config
 from concierge.database import Database
 from concierge.errors import ConciergeError, ConfigError
 from concierge.intake.imap import CONNECTION_ERRORS, ImapMailbox, ImapSettings
-from concierge.intake.ingest import Fetched, ingest
+from concierge.intake.ingest import Fetched, Outcome, ingest
 from concierge.intake.maildir import MaildirSource
 from concierge.intake.models import MailboxState, Message
-from concierge.intake.parse import ParsedMessage
+from concierge.processing import Done, Processor, ProcessorProcess
 
 log = logging.getLogger("concierge.intake")
-MARK_EVERY = 50
+T = TypeVar("T")
+BATCH = 50  # messages stored in one transaction, then marked on the server together
+CATCH_UP = 500  # untriaged messages taken up again in one pass, at most
 RETRYABLE: tuple[type[BaseException], ...] = (*CONNECTION_ERRORS, SQLAlchemyError)
 
 
@@ -42,6 +46,7 @@ class PassReport:
     stored: int = 0
     already: int = 0
     categories: dict[str, int] = field(default_factory=dict)
+    processed: Done | None = None  # what triage and drafting did (--once)
 
 
 class Backoff:
@@ -63,7 +68,8 @@ class Worker:
         self.db = db
         self.config = config
         self.stop = threading.Event()
-        self.warm = False  # every language's rules loaded
+        # Called after each batch that stored something: wakes the triage process.
+        self.on_stored: Callable[[], None] = lambda: None
         # Checked now, so that a wrong setting stops the worker before it starts.
         self.maildir = MaildirSource(Path(config.maildir)) if config.maildir else None
         self.imap = None if self.maildir else imap_settings(config)
@@ -71,7 +77,12 @@ class Worker:
     # One pass ----------------------------------------------------------------
 
     def run_once(self) -> PassReport:
-        """`concierge worker --once`: ingest what is new, then return."""
+        """`concierge worker --once`: ingest what is new, triage and draft it, return."""
+        report = self.ingest_once()
+        report.processed = Processor(self.db, self.config).run_pending()
+        return report
+
+    def ingest_once(self) -> PassReport:
         if self.maildir:
             return self.pass_maildir(self.maildir)
         assert self.imap is not None
@@ -97,7 +108,10 @@ class Worker:
             known = set(
                 session.scalars(select(Message.source_key).where(Message.source == source.name))
             )
-        return self._store_all(source.fetch(known))
+        report = PassReport()
+        for batch in _batches(((None, f) for f in source.fetch(known)), BATCH):
+            self._store_batch(batch, report)
+        return report
 
     def pass_imap(self, mailbox: ImapMailbox) -> PassReport:
         with self.db.session() as session:
@@ -116,14 +130,9 @@ class Worker:
             last_uid = state.last_uid
         uids = mailbox.unstored_uids(last_uid)
         report = PassReport()
-        stored_uids: list[int] = []
-        for uid, fetched in mailbox.fetch(uids):
-            if self._store(fetched, report):
-                stored_uids.append(uid)
-            if len(stored_uids) >= MARK_EVERY:
-                self._mark(mailbox, stored_uids)
-                stored_uids = []
-        self._mark(mailbox, stored_uids)
+        for batch in _batches(mailbox.fetch(uids), BATCH):
+            stored = self._store_batch(batch, report)
+            self._mark(mailbox, [uid for uid in stored if uid is not None])
         return report
 
     def _mark(self, mailbox: ImapMailbox, uids: list[int]) -> None:
@@ -139,66 +148,50 @@ class Worker:
             state = self._state(session, mailbox.name)
             state.last_uid = max(state.last_uid, *uids)
 
-    def _store_all(self, fetched: Iterable[Fetched]) -> PassReport:
-        report = PassReport()
-        for item in fetched:
-            self._store(item, report)
-        return report
+    def _store_batch(
+        self, batch: Sequence[tuple[int | None, Fetched]], report: PassReport
+    ) -> list[int | None]:
+        """Store a batch in one transaction, then triage and draft it; what is stored.
 
-    def _store(self, fetched: Fetched, report: PassReport) -> bool:
-        """Store one message in its own transaction; True once it is safely stored."""
+        If the transaction fails, each message is tried alone, so that one message
+        the database refuses costs only itself (it is not marked, and the next pass
+        tries it again).
+        """
+        limit, own = self.config.max_message_bytes, self.config.from_address
         try:
             with self.db.session() as session:
-                outcome = ingest(
-                    session, fetched, self.config.max_message_bytes, self.config.from_address
-                )
-        except SQLAlchemyError as error:
-            # Not stored, so not marked: the next pass tries it again.
-            log.error(
-                "could not store a message",
-                extra={"key": fetched.source_key, "error": type(error).__name__},
-            )
-            return False
-        if outcome.stored:
-            self._triage(outcome.message_id, outcome.parsed)
-            report.stored += 1
-            report.categories[outcome.category] = report.categories.get(outcome.category, 0) + 1
-            log.info(
-                "message stored",
-                extra={
-                    "id": outcome.message_id,
-                    "key": fetched.source_key,
-                    "category": outcome.category,
-                },
-            )
-        else:
-            report.already += 1
-        return True
+                outcomes = [(uid, ingest(session, fetched, limit, own)) for uid, fetched in batch]
+        except SQLAlchemyError:
+            if len(batch) == 1:
+                self._not_stored(batch[0][1])
+                return []
+            stored: list[int | None] = []
+            for item in batch:
+                stored.extend(self._store_batch([item], report))
+            return stored
+        new: list[Outcome] = []
+        for (_, fetched), (_, outcome) in zip(batch, outcomes, strict=True):
+            if outcome.stored:
+                new.append(outcome)
+                report.stored += 1
+                report.categories[outcome.category] = report.categories.get(outcome.category, 0) + 1
+                log.info(
+                    "message stored",
+                    extra={"id": outcome.message_id, "key": fetched.source_key,
+                           "category": outcome.category},
+                )  # fmt: skip
+            else:
+                report.already += 1
+        if new:
+            self.on_stored()
+        return [uid for uid, _ in outcomes]
 
-    def _triage(self, message_id: int, parsed: ParsedMessage | None = None) -> None:
-        """Right after the message is safely stored, in a transaction of its own."""
-        from concierge.triage.store import triage_stored
-        from concierge.triage.urgency import default_classifier
-
-        try:
-            # A plain connection: a select and an update need no ORM session.
-            with self.db.engine.begin() as connection:
-                urgency = triage_stored(
-                    connection,
-                    message_id,
-                    default_classifier(),
-                    self.config.max_message_bytes,
-                    self.config.from_address,
-                    parsed,
-                )
-        except SQLAlchemyError as error:
-            log.error(
-                "could not store the triage",
-                extra={"id": message_id, "error": type(error).__name__},
-            )
-            return
-        if urgency == "crisis":
-            log.warning("crisis message received", extra={"id": message_id})
+    def _not_stored(self, fetched: Fetched) -> None:
+        # Not stored, so not marked: the next pass tries it again.
+        log.error(
+            "could not store a message",
+            extra={"key": fetched.source_key, "error": "SQLAlchemyError"},
+        )
 
     def _state(self, session: Session, name: str) -> MailboxState:
         state = session.scalar(select(MailboxState).where(MailboxState.source == name))
@@ -213,13 +206,16 @@ class Worker:
     def run_forever(self) -> None:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: self.stop.set())
-        from concierge.triage.pipeline import warm_up, warm_up_essentials
+        processor = ProcessorProcess(self.config)
+        processor.start()
+        self.on_stored = processor.notify
+        try:
+            self._watch()
+        finally:
+            processor.close()
 
-        started = time.monotonic()
-        warm_up_essentials()
-        log.info("triage ready", extra={"seconds": round(time.monotonic() - started, 2)})
+    def _watch(self) -> None:
         if self.maildir:
-            warm_up()
             source = self.maildir
             self._poll(lambda: self.pass_maildir(source))
             return
@@ -233,7 +229,6 @@ class Worker:
                 backoff.reset()
                 if not mailbox.can_idle:
                     mailbox.close()
-                    warm_up()
                     self._poll(self._poll_imap_once)
                     return
                 self._idle_loop(mailbox)
@@ -255,17 +250,8 @@ class Worker:
                 mailbox.close()
 
     def _idle_loop(self, mailbox: ImapMailbox) -> None:
-        from concierge.triage.pipeline import warm_up_next
-
         while not self.stop.is_set():
             self.pass_imap(mailbox)
-            # At start-up, one more language's rules between looks at the mailbox
-            # (half a second each), so that new mail never waits for all of them.
-            if not self.warm:
-                if warm_up_next():
-                    continue
-                self.warm = True
-                log.info("triage: every language's rules loaded")
             mailbox.wait(self.config.idle_seconds, self.stop)
 
     def _poll_imap_once(self) -> PassReport:
@@ -332,3 +318,14 @@ def _reason(error: BaseException) -> str:
     if text.startswith(("b'", 'b"')) and text.endswith(("'", '"')):
         text = text[2:-1]
     return text or type(error).__name__
+
+
+def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

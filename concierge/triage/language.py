@@ -310,6 +310,7 @@ def _factory(languages: tuple[str, ...]) -> DetectorFactory:
 
 
 class _Detector(Detector):  # type: ignore[misc]
+    text: str
     """langdetect's detector, with its three per-character loops made fast.
 
     Same n-grams in the same order, so the same seeded random walk and the same
@@ -326,14 +327,15 @@ class _Detector(Detector):  # type: ignore[misc]
 
     def cleaning_text(self) -> None:
         latin = non_latin = 0
-        for char, count in Counter(self.text).items():
+        text: str = self.text
+        for char, count in Counter(text).items():
             kind = _latin_kind(char)
             if kind == 1:
                 latin += count
             elif kind == 2:
                 non_latin += count
         if latin * 2 < non_latin:
-            self.text = "".join(c for c in self.text if c < "A" or "z" < c)
+            self.text = "".join(c for c in text if c < "A" or c > "z")
 
     def _extract_ngrams(self) -> list[str]:
         known = self.word_lang_prob_map
