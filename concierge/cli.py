@@ -139,7 +139,7 @@ def resources_stale(months: int) -> None:
     click.echo(f"{len(records)} resources not verified within {months} months", err=True)
 
 
-@cli.command(help="Watch the mailbox (IMAP, or CONCIERGE_MAILDIR) and store new mail.")
+@cli.command(help="Watch the mailbox (IMAP, or CONCIERGE_MAILDIR): store, triage and draft.")
 @click.option("--once", is_flag=True, help="One full pass over what is new, then exit.")
 def worker(once: bool) -> None:
     from concierge.intake.worker import Worker
@@ -161,6 +161,11 @@ def worker(once: bool) -> None:
         f"stored {report.stored} new messages"
         + (f" ({kinds})" if kinds else "")
         + f"; {report.already} already stored"
+        + (
+            f"; triaged {report.processed.triaged}, drafted {report.processed.drafted}"
+            if report.processed and (report.processed.triaged or report.processed.drafted)
+            else ""
+        )
     )
 
 
@@ -265,6 +270,55 @@ def triage_command(paths: tuple[str, ...], as_json: bool) -> None:
                 f"{'auto ' if result.auto_reply else ''}{item.path}"
                 + (f"  [{rules}]" if rules else "")
             )
+    if failed:
+        sys.exit(1)
+
+
+@cli.command("draft", help="Draft replies to .eml files, folders of them, or mbox files.")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per message.")
+@click.option(
+    "--dry-run", is_flag=True, help="Write nothing to the database; use the seed directory."
+)
+def draft_command(paths: tuple[str, ...], as_json: bool, dry_run: bool) -> None:
+    from concierge.drafting.service import dry_run as show
+    from concierge.drafting.service import store_and_draft
+    from concierge.triage.sources import read_paths
+
+    failed = 0
+
+    def readable() -> Iterator[Any]:
+        nonlocal failed
+        for item in read_paths(list(paths)):
+            if item.raw is None:
+                failed += 1
+                click.echo(f"concierge: {item.path}: {item.error}", err=True)
+            else:
+                yield item
+
+    def emit(results: Iterator[Any]) -> None:
+        for result in results:
+            if result.draft is None:
+                click.echo(f"concierge: {result.path}: {result.skipped}", err=True)
+            elif as_json:
+                click.echo(json.dumps(result.draft, ensure_ascii=False))
+            else:
+                draft = result.draft
+                click.echo(
+                    f"===== {result.path}: {draft['urgency']} {draft['language']} "
+                    f"{draft['country'] or '--'} ({result.template})\n"
+                    f"Subject: {draft['subject']}\n\n{draft['body']}"
+                )
+                for problem in result.problems:
+                    click.echo(f"SAFETY CHECK FAILED: {problem}")
+
+    if dry_run:
+        config = load_config()
+        logs.configure(config.log_level if "CONCIERGE_LOG_LEVEL" in os.environ else "WARNING")
+        emit(show(readable(), config))
+    else:
+        with open_database() as (config, db):
+            emit(store_and_draft(readable(), db, config))
     if failed:
         sys.exit(1)
 

@@ -1,9 +1,11 @@
 """After intake: triage every stored message, then draft its reply.
 
 The work is found in the database, never handed over in memory: a message stored
-and not yet triaged has status `received` and no urgency; one triaged and awaiting
-a draft has status `triaged`. So a crash anywhere loses nothing, and the next run
-picks up where the last stopped.
+and not yet triaged has no urgency and no triage evidence (a message triage failed
+on keeps the error there, and waits for a person); one triaged and awaiting a draft
+has status `triaged`. Automatic mail is triaged too (a crisis written through a
+mailing-list service shows in its urgency) but never drafted. So a crash anywhere
+loses nothing, and the next run picks up where the last stopped.
 
 `concierge worker` runs this in a process of its own, next to the intake (a second
 core triages while the first stores); the intake wakes it after each stored batch.
@@ -26,7 +28,7 @@ from concierge.config import Config
 from concierge.database import Database
 from concierge.drafting.store import DirectoryCache, draft_pending
 from concierge.drafting.templates import TemplateError
-from concierge.intake.models import Category, Message, Status
+from concierge.intake.models import Category, Message
 
 log = logging.getLogger("concierge.processing")
 BATCH = 50  # messages triaged (and then drafted) in one transaction
@@ -61,20 +63,30 @@ class Processor:
         self._draft(None, done)  # triaged earlier, drafted never (a crash, a bad template)
         return done
 
-    def _untriaged(self) -> list[int]:
-        with self.db.session() as session:
-            return list(
-                session.scalars(
-                    select(Message.id)
-                    .where(
-                        Message.status == Status.RECEIVED,
-                        Message.urgency.is_(None),
-                        Message.category != Category.SHUNTED,
-                    )
-                    .order_by(Message.id)
-                    .limit(BATCH)
-                )
+    def process(self, ids: list[int]) -> Done:
+        """Triage and draft these messages (those not done already)."""
+        done = Done()
+        untriaged = self._untriaged(ids)
+        if untriaged:
+            self._triage(untriaged, done)
+        self._draft(ids, done)
+        return done
+
+    def _untriaged(self, among: list[int] | None = None) -> list[int]:
+        query = (
+            select(Message.id)
+            .where(
+                Message.urgency.is_(None),
+                Message.triage.is_(None),  # not tried, or tried and failed
+                Message.category != Category.SHUNTED,
             )
+            .order_by(Message.id)
+            .limit(BATCH)
+        )
+        if among is not None:
+            query = query.where(Message.id.in_(among))
+        with self.db.session() as session:
+            return list(session.scalars(query))
 
     def _triage(self, ids: list[int], done: Done) -> list[int]:
         """One transaction for the batch; the ids it triaged."""

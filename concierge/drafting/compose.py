@@ -269,10 +269,12 @@ def reply_email(draft: Draft) -> EmailMessage:
         message["In-Reply-To"] = draft.in_reply_to
     if draft.references:
         message["References"] = " ".join(draft.references)
-    message["Content-Language"] = draft.language
-    message["Auto-Submitted"] = "no"  # a person approves every reply
     message.set_content(draft.text)
     message.add_alternative(draft.html, subtype="html")
+    # After the content: setting content clears the Content-* headers.
+    message["Content-Language"] = draft.language
+    for part in message.iter_parts():
+        part["Content-Language"] = draft.language
     return message
 
 
@@ -327,21 +329,24 @@ def check_templates(
             problems.append(f"{templates.folder / language}: missing (no reply templates)")
             continue
         try:
-            templates.render(language, "ask_country", {})
-            for original in samples(language):
-                draft = compose(original, records, "global@backline.care", templates)
-                if draft.language != language:
-                    problems.append(f"{templates.folder / language}: rendered as {draft.language}")
-                for problem in draft.problems:
-                    problems.append(f"{draft.template} ({original.country or 'no country'}): "
-                                    f"{problem}")  # fmt: skip
-                if original.country is None:
-                    question = templates.render(language, "ask_country", {}).text.strip()
-                    if question not in draft.text:
-                        problems.append(
-                            f"{draft.template}: with no country known, the draft must include"
-                            " ask_country.txt.j2"
-                        )
+            question = templates.render(language, "ask_country", {}).text.strip()
         except TemplateError as error:
             problems.append(str(error))
+            continue
+        for original in samples(language):
+            try:
+                draft = compose(original, records, "global@backline.care", templates)
+            except TemplateError as error:
+                if str(error) not in problems:
+                    problems.append(str(error))
+                continue
+            if draft.language != language:
+                problems.append(f"{templates.folder / language}: rendered as {draft.language}")
+            for problem in draft.problems:
+                problems.append(f"{draft.template} ({original.country or 'no country'}): {problem}")
+            if original.country is None and question not in draft.text:
+                problems.append(
+                    f"{draft.template}: with no country known, the draft must include"
+                    " ask_country.txt.j2"
+                )
     return problems

@@ -34,9 +34,16 @@ def names_number(text: str, number: str, found: set[str] | None = None) -> bool:
     if not wanted:
         return False
     found = numbers_in(text) if found is None else found
-    return any(
-        run == wanted or (len(wanted) >= _SHORTEST_SUFFIX and run.endswith(wanted)) for run in found
-    )
+    return any(_same_number(run, wanted) for run in found)
+
+
+def _same_number(one: str, other: str) -> bool:
+    """Equal, or one is the other without its country code ("213 544 545" and
+    "+351 21 354 4545") or with a trunk 0 ("0800 58 58 58" and "+44 800 58 58 58")."""
+    if one == other:
+        return True
+    short, long = sorted((one.lstrip("0"), other.lstrip("0")), key=len)
+    return len(short) >= _SHORTEST_SUFFIX and long.endswith(short)
 
 
 def crisis_problems(text: str, country: str | None, records: Sequence[ResourceRecord]) -> list[str]:

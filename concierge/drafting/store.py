@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from concierge.directory.models import ContactMethod, Resource, ResourceText
@@ -35,24 +36,37 @@ class ApprovalRefused(ConciergeError):
 
 
 def original_of(session: Session, message: Message) -> Original:
-    earlier = aliased(Message)
-    follow_up = message.case_id is not None and session.scalar(
-        select(earlier.id)
-        .where(earlier.case_id == message.case_id, earlier.id < message.id)
-        .limit(1)
-    )
+    """What a reply to a stored message needs to know of it."""
+    row = session.execute(_ORIGINALS.where(Message.id == message.id)).one()
+    return _original(row)
+
+
+def _original(row: Any) -> Original:
     return Original(
-        message_id=message.message_id,
-        sender=message.sender,
-        sender_name=message.sender_name or "",
-        subject=message.subject or "",
-        references=tuple(message.references or ()),
-        language=message.language,
-        country=message.country,
-        urgency=message.urgency or "routine",
-        topics=find_topics(f"{message.subject}\n{message.new_text}", message.language),
-        follow_up=bool(follow_up),
+        message_id=row.message_id,
+        sender=row.sender,
+        sender_name=row.sender_name or "",
+        subject=row.subject or "",
+        references=tuple(row.references or ()),
+        language=row.language,
+        country=row.country,
+        urgency=row.urgency or "routine",
+        topics=find_topics(f"{row.subject}\n{row.new_text}", row.language),
+        follow_up=bool(row.follow_up),
     )
+
+
+_EARLIER = aliased(Message)
+# Only the columns a reply needs (the row also holds the raw message), and whether an
+# earlier message of the same conversation exists (then this one is a follow-up).
+_ORIGINALS = select(
+    Message.id, Message.message_id, Message.sender, Message.sender_name, Message.subject,
+    Message.references, Message.language, Message.country, Message.urgency, Message.new_text,
+    select(_EARLIER.id)
+    .where(_EARLIER.case_id == Message.case_id, _EARLIER.id < Message.id)
+    .exists()
+    .label("follow_up"),
+)  # fmt: skip
 
 
 def row_of(message_id: int, composed: Composed, now: dt.datetime) -> Draft:
@@ -90,8 +104,7 @@ def draft_pending(
 ) -> list[int]:
     """Compose and store a draft for every triaged message awaiting one; their ids."""
     query = (
-        select(Message)
-        .outerjoin(Draft, Draft.message_id == Message.id)
+        _ORIGINALS.outerjoin(Draft, Draft.message_id == Message.id)
         .where(
             Message.category == Category.PERSONAL,
             Message.status == Status.TRIAGED,
@@ -103,18 +116,21 @@ def draft_pending(
         query = query.where(Message.id.in_(ids))
     done = []
     now = dt.datetime.now(dt.UTC)
-    for message in session.scalars(query):
-        composed = compose(
-            original_of(session, message), records, from_address, stale_months=stale_months
-        )
-        session.add(row_of(message.id, composed, now))
-        message.status = Status.DRAFTED
-        done.append(message.id)
+    for row in session.execute(query).all():
+        composed = compose(_original(row), records, from_address, stale_months=stale_months)
+        session.add(row_of(row.id, composed, now))
+        done.append(row.id)
         log.info(
             "draft composed",
-            extra={"id": message.id, "template": composed.template,
+            extra={"id": row.id, "template": composed.template,
                    "problems": len(composed.problems)},
         )  # fmt: skip
+    if done:
+        session.execute(
+            update(Message)
+            .where(Message.id.in_(done), Message.status == Status.TRIAGED)
+            .values(status=Status.DRAFTED)
+        )
     return done
 
 

@@ -93,7 +93,9 @@ class Templates:
             template = self.env.get_template(where)
             text = template.render(**context, labels=self.labels(language), language=language)
         except jinja2.TemplateNotFound as error:
-            raise TemplateError(f"{self.folder / str(error)}: template not found") from None
+            raise TemplateError(
+                f"{self.folder / (error.name or where)}: template not found"
+            ) from None
         except jinja2.TemplateSyntaxError as error:
             raise TemplateError(
                 f"{error.filename or where}:{error.lineno}: {error.message}"

@@ -120,6 +120,8 @@ def _message(
     message.sent_at = parsed.sent_at
     message.body_text = parsed.body_text
     message.new_text = parsed.new_text
+    message.signature = parsed.signature
+    message.date_header = (parsed.headers.get("date") or "")[:200] or None
     message.attachments = [vars(a) for a in parsed.attachments]
     message.defects = parsed.defects
     message.category = parsed.category

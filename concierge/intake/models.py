@@ -68,6 +68,9 @@ class Message(Base):
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     body_text: Mapped[str] = mapped_column(Text, default="")
     new_text: Mapped[str] = mapped_column(Text, default="")
+    # With new_text, subject and sender, what triage reads: it need not parse again.
+    signature: Mapped[str | None] = mapped_column(Text)
+    date_header: Mapped[str | None] = mapped_column(String(200))
     attachments: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
     defects: Mapped[list[str]] = mapped_column(JSON, default=list)
     category: Mapped[str] = mapped_column(String(20), index=True)

@@ -76,7 +76,9 @@ def test_once_stores_each_message_once_and_marks_it(dovecot: Dovecot, tmp_path: 
     env = env_for(dovecot, tmp_path)
     first = concierge(env, "worker", "--once")
     assert first.returncode == 0, first.stderr
-    assert first.stdout.strip() == "stored 5 new messages (5 personal); 0 already stored"
+    assert first.stdout.strip() == (
+        "stored 5 new messages (5 personal); 0 already stored; triaged 5, drafted 5"
+    )
     again = concierge(env, "worker", "--once")
     assert again.stdout.strip() == "stored 0 new messages; 0 already stored"
     assert dovecot.keyword_count(KEYWORD) == 5

@@ -32,7 +32,7 @@ def test_the_sample_inbox_is_stored_once_and_queued(run_cli: Run) -> None:
         "urgency", "status",
     }  # fmt: skip
     # Triaged as stored: every row has its language and urgency, crises first.
-    assert {row["status"] for row in rows} == {"triaged"}
+    assert {row["status"] for row in rows} == {"drafted"}
     assert all(row["language"] and row["urgency"] for row in rows)
     urgencies = [row["urgency"] for row in rows]
     assert urgencies[0] == "crisis"

@@ -71,8 +71,10 @@ def test_the_fast_detector_gives_langdetects_own_probabilities() -> None:
 
     from concierge.triage.language import LATIN, _Detector, _factory
 
-    texts = ["", "   ", "ABC DEF ghi jkl", "Ça va très bien,  merci!", "Tôi rất buồn hôm nay",
-             "Привет мир and some English", "ǅemal ŞŢ șț", "visit https://x.org or a@b.cd now"]  # fmt: skip
+    texts = [
+        "", "   ", "ABC DEF ghi jkl", "Ça va très bien,  merci!", "Tôi rất buồn hôm nay",
+        "Привет мир and some English", "ǅemal ŞŢ șț", "visit https://x.org or a@b.cd now",
+    ]  # fmt: skip
     for path in sorted((Path(__file__).parents[1] / "corpus").glob("*.yaml"))[:6]:
         texts += [str(item["body"]) for item in yaml.safe_load(path.read_text("utf-8"))]
     factory = _factory(LATIN)

@@ -1,4 +1,4 @@
-"""drafts
+"""drafts, and what triage reads of a message kept with it
 
 Revision ID: 0004
 Revises: 0003
@@ -17,6 +17,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("signature", sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column("date_header", sa.String(length=200), nullable=True))
     op.create_table(
         "drafts",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -55,3 +58,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_drafts_status", table_name="drafts")
     op.drop_table("drafts")
+    with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.drop_column("date_header")
+        batch_op.drop_column("signature")
