@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
+import concierge.drafting.models
 import concierge.intake.models  # noqa: F401  (registers the tables)
-import concierge.drafting.models  # noqa: F401
 from concierge.directory.models import Base
 
 engine = context.config.attributes["engine"]
