@@ -15,7 +15,7 @@ import logging
 import traceback
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from concierge.intake.models import Case, Category, Message, Status
@@ -46,12 +46,28 @@ def dedupe_key(message_id: str | None, raw: bytes) -> str:
     return hashlib.sha256(f"{message_id or ''}\0{content_hash(raw)}".encode()).hexdigest()
 
 
+# Built once: on SQLite, building a statement costs more than running it.
+_BY_POSITION = select(Message.id).where(
+    Message.source == bindparam("source"), Message.source_key == bindparam("key")
+)
+_BY_CONTENT = select(Message.id).where(Message.dedupe_key == bindparam("key"))
+_CASE_BY_REFERENCE = (
+    select(Case)
+    .join(Message, Message.case_id == Case.id)
+    .where(Message.message_id.in_(bindparam("references", expanding=True)))
+    .order_by(Message.id.desc())
+    .limit(1)
+)
+_OPEN_CASE = (
+    select(Case)
+    .where(Case.sender == bindparam("sender"), Case.open.is_(True))
+    .order_by(Case.id.desc())
+    .limit(1)
+)
+
+
 def already_stored(session: Session, fetched: Fetched) -> int | None:
-    return session.scalar(
-        select(Message.id).where(
-            Message.source == fetched.source, Message.source_key == fetched.source_key
-        )
-    )
+    return session.scalar(_BY_POSITION, {"source": fetched.source, "key": fetched.source_key})
 
 
 def ingest(session: Session, fetched: Fetched, max_bytes: int, own_address: str) -> Outcome:
@@ -74,7 +90,7 @@ def ingest(session: Session, fetched: Fetched, max_bytes: int, own_address: str)
             },
         )
     key = dedupe_key(parsed.message_id if parsed else None, fetched.raw)
-    duplicate = session.scalar(select(Message.id).where(Message.dedupe_key == key))
+    duplicate = session.scalar(_BY_CONTENT, {"key": key})
     if duplicate is not None:
         log.info(
             "message already stored from another position; not stored again",
@@ -139,23 +155,12 @@ def _conversation(session: Session, message: Message, parsed: ParsedMessage) -> 
     """
     references = [ref for ref in (parsed.in_reply_to, *parsed.references) if ref]
     if references:
-        case = session.scalar(
-            select(Case)
-            .join(Message, Message.case_id == Case.id)
-            .where(Message.message_id.in_(references))
-            .order_by(Message.id.desc())
-            .limit(1)
-        )
+        case = session.scalar(_CASE_BY_REFERENCE, {"references": references})
         if case is not None:
             return _touch(case, message)
     if parsed.category != Category.PERSONAL or not parsed.sender:
         return None
-    case = session.scalar(
-        select(Case)
-        .where(Case.sender == parsed.sender, Case.open.is_(True))
-        .order_by(Case.id.desc())
-        .limit(1)
-    )
+    case = session.scalar(_OPEN_CASE, {"sender": parsed.sender})
     if case is not None:
         return _touch(case, message)
     return Case(

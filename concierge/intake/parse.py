@@ -156,6 +156,12 @@ _READ_HEADERS = frozenset(
 )  # fmt: skip
 
 
+# Read, but plain ASCII tokens as a rule: their raw value is their value.
+_PLAIN_HEADERS = frozenset(
+    {"message-id", "in-reply-to", "references", "auto-submitted", "return-path", "precedence"}
+)
+
+
 def _headers(message: Message, defects: list[str]) -> dict[str, str]:
     """The headers, by lower-case name; those we read decoded. The first of each name wins."""
     found: dict[str, str] = {}
@@ -164,8 +170,13 @@ def _headers(message: Message, defects: list[str]) -> dict[str, str]:
         key = name.lower()
         if key in found:
             continue
-        if key not in _READ_HEADERS:
-            found[key] = _CONTROL.sub("", _unsurrogate(str(raw_values.get(name, ""))))
+        raw = raw_values.get(name, "")
+        if key not in _READ_HEADERS or (
+            key in _PLAIN_HEADERS and isinstance(raw, str) and raw.isascii() and "=?" not in raw
+        ):
+            # Unfolded as the policy would, without its parser: for these headers the
+            # two agree on every message of CPython's email test data and our corpus.
+            found[key] = _CONTROL.sub("", _unsurrogate("".join(str(raw).splitlines())))
             continue
         try:
             value = str(message[name])
