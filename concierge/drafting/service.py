@@ -61,20 +61,11 @@ def dry_run(items: Iterator[Item], config: Config) -> Iterator[Drafted]:
             topics=find_topics(f"{parsed.subject}\n{parsed.new_text}", result.language),
         )
         draft = compose(original, records, config.from_address, stale_months=config.stale_months)
-        yield Drafted(
-            item.path,
-            {
-                "message_id": parsed.message_id,
-                "language": draft.language,
-                "country": draft.country,
-                "urgency": draft.urgency,
-                "subject": draft.subject,
-                "body": draft.text,
-                "resources": [_resource(r.as_json()) for r in draft.resources],
-            },
-            draft.template,
-            draft.problems,
-        )
+        fields = draft_json(
+            parsed.message_id, draft.language, draft.country, draft.urgency, draft.subject,
+            draft.text, [r.as_json() for r in draft.resources],
+        )  # fmt: skip
+        yield Drafted(item.path, fields, draft.template, draft.problems)
 
 
 def store_and_draft(items: Iterator[Item], db: Database, config: Config) -> Iterator[Drafted]:
@@ -100,24 +91,34 @@ def store_and_draft(items: Iterator[Item], db: Database, config: Config) -> Iter
                 )
                 yield Drafted(item.path, None, skipped=why)
                 continue
-            yield Drafted(
-                item.path,
-                {
-                    "message_id": message.message_id,
-                    "language": draft.language,
-                    "country": draft.country,
-                    "urgency": draft.urgency,
-                    "subject": draft.subject,
-                    "body": draft.body_text,
-                    "resources": [_resource(r) for r in draft.resources],
-                },
-                draft.template,
-                tuple(draft.problems),
-            )
+            fields = draft_json(
+                message.message_id, draft.language, draft.country, draft.urgency,
+                draft.subject, draft.body_text, draft.resources,
+            )  # fmt: skip
+            yield Drafted(item.path, fields, draft.template, tuple(draft.problems))
 
 
-def _resource(used: dict[str, Any]) -> dict[str, Any]:
-    return {key: used.get(key) for key in ("name", "kind", "phone", "url")}
+def draft_json(
+    message_id: str | None,
+    language: str,
+    country: str | None,
+    urgency: str,
+    subject: str,
+    body: str,
+    resources: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The fields of `concierge draft --json`, an interface other tools rely on."""
+    return {
+        "message_id": message_id,
+        "language": language,
+        "country": country,
+        "urgency": urgency,
+        "subject": subject,
+        "body": body,
+        "resources": [
+            {key: r.get(key) for key in ("name", "kind", "phone", "url")} for r in resources
+        ],
+    }
 
 
 def _why_not(category: str) -> str:
