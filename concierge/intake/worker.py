@@ -68,7 +68,8 @@ class Worker:
         self.db = db
         self.config = config
         self.stop = threading.Event()
-        # Called after each batch that stored something: wakes the triage process.
+        # Called after each batch that stored something, and after each pass: wakes the
+        # triage process (and starts it again if it died).
         self.on_stored: Callable[[], None] = lambda: None
         # Checked now, so that a wrong setting stops the worker before it starts.
         self.maildir = MaildirSource(Path(config.maildir)) if config.maildir else None
@@ -111,6 +112,7 @@ class Worker:
         report = PassReport()
         for batch in _batches(((None, f) for f in source.fetch(known)), BATCH):
             self._store_batch(batch, report)
+        self.on_stored()  # also after a pass with nothing new: a look at the triage process
         return report
 
     def pass_imap(self, mailbox: ImapMailbox) -> PassReport:
@@ -133,6 +135,7 @@ class Worker:
         for batch in _batches(mailbox.fetch(uids), BATCH):
             stored = self._store_batch(batch, report)
             self._mark(mailbox, [uid for uid in stored if uid is not None])
+        self.on_stored()  # also after a pass with nothing new: a look at the triage process
         return report
 
     def _mark(self, mailbox: ImapMailbox, uids: list[int]) -> None:

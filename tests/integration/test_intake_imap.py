@@ -47,6 +47,16 @@ def count(tmp_path: Path, where: str = "1=1") -> int:
         return 0
 
 
+def processor_pid(parent: int) -> int:
+    """The worker's child process (triage and drafts)."""
+    children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+    assert len(children) >= 1, "the worker has no child process"
+    for child in children:
+        if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+            return int(child)
+    raise AssertionError(f"no processor among {children}")
+
+
 def wait_for(condition: Callable[[], bool], seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
@@ -115,6 +125,11 @@ def test_a_crash_mid_batch_loses_nothing_and_stores_nothing_twice(
         ids = [row[0] for row in connection.execute("select message_id from messages")]
     assert len(set(ids)) == total
     assert dovecot.keyword_count(KEYWORD) == total
+    # Triaged and drafted once each, whatever the kill interrupted.
+    assert count(tmp_path, "urgency is not null") == total
+    with sqlite3.connect(tmp_path / "db.sqlite3") as connection:
+        drafted = [row[0] for row in connection.execute("select message_id from drafts")]
+    assert len(drafted) == len(set(drafted)) == total
 
 
 def test_a_uidvalidity_reset_reingests_nothing(dovecot: Dovecot, tmp_path: Path) -> None:
@@ -147,8 +162,17 @@ def test_idle_stores_new_mail_at_once_and_survives_a_dropped_connection(
         time.sleep(0.5)
         dovecot.deliver(message(2))
         wait_for(lambda: count(tmp_path) == 3, seconds=30)
+        # Triaged and drafted by the worker's second process, right after.
+        wait_for(lambda: count(tmp_path, "status = 'drafted'") == 3, seconds=30)
+        # That process dies: the worker starts it again with the next mail.
+        child = processor_pid(worker.pid)
+        os.kill(child, signal.SIGKILL)
+        time.sleep(0.5)
+        dovecot.deliver(message(3))
+        wait_for(lambda: count(tmp_path, "status = 'drafted'") == 4, seconds=60)
     finally:
         output = stop_worker(worker)
+    assert "the triage process stopped; restarting it" in output
     assert "mailbox connection lost; reconnecting" in output
     assert "Olá" not in output and "preciso" not in output  # no message text in the logs
 
