@@ -2,8 +2,9 @@
 
 A crisis match stands unless the context takes it back, and only in the ways the
 rules allow: an exception (an idiom) that overlaps it; a negation cue, where the
-rule says `negatable`; a song title in quotation marks. A resolved past lowers it to
-urgent but never drops it. Safety wins ties.
+rule says `negatable`; a song title in quotation marks. A past attempt told as
+resolved ("years ago ... I am well now") is history, not a crisis: routine on its own,
+urgent with any warning sign of now. Safety wins ties.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from spacy.tokens import Doc
 
 from concierge.triage.matching import GAP, Hit, LanguageMatcher, words_of
 from concierge.triage.rules import RuleBook, load_rules
+
+
+RESOLVED = "resolved past"  # the effect of a crisis match told as a resolved past
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,8 @@ class UrgencyClassifier:
         reasons = self._signals(reasons)
         effects = {reason.effect for reason in reasons}
         level = "crisis" if "crisis" in effects else "urgent" if "urgent" in effects else "routine"
+        if level == "routine" and RESOLVED in effects and "signal" in effects:
+            level = "urgent"  # a past attempt, and a warning sign now
         order = {"crisis": 0, "urgent": 1}
         reasons.sort(key=lambda r: (order.get(r.effect, 2), r.start))
         return Urgency(level, tuple(reasons))
@@ -166,7 +172,7 @@ class UrgencyClassifier:
             before_start = reading.sentence(start - 1)[0] if start > 0 else start
             after_end = reading.sentence(end)[1] if end < len(norms) else end
             if any(_contains(norms[before_start:after_end], c) for c in cues.get("past", [])):
-                return "urgent" if hit.rule.level == "crisis" else "routine"
+                return RESOLVED if hit.rule.level == "crisis" else "routine"
         return hit.rule.level
 
 
