@@ -3,8 +3,8 @@
 A crisis match stands unless the context takes it back, and only in the ways the
 rules allow: an exception (an idiom) that overlaps it; a negation cue, where the
 rule says `negatable`; a song title in quotation marks. A past attempt told as
-resolved ("years ago ... I am well now") is history, not a crisis: routine on its own,
-urgent with any warning sign of now. Safety wins ties.
+resolved ("years ago ... I am well now") is history: routine on its own, a crisis
+with any warning sign of now. Safety wins ties.
 """
 
 from __future__ import annotations
@@ -78,15 +78,19 @@ class UrgencyClassifier:
         reasons = self._signals(reasons)
         effects = {reason.effect for reason in reasons}
         level = "crisis" if "crisis" in effects else "urgent" if "urgent" in effects else "routine"
-        if level == "routine" and RESOLVED in effects and "signal" in effects:
-            level = "urgent"  # a past attempt, and a warning sign now
         order = {"crisis": 0, "urgent": 1}
         reasons.sort(key=lambda r: (order.get(r.effect, 2), r.start))
         return Urgency(level, tuple(reasons))
 
     def _signals(self, reasons: list[Reason]) -> list[Reason]:
-        """Warning signs of enough different kinds together are a crisis."""
+        """Warning signs of enough different kinds together are a crisis.
+
+        A past attempt counts as one kind ("history"): with a warning sign of now it
+        is a crisis (an earlier attempt is the strongest known risk factor).
+        """
         kinds = {reason.kind for reason in reasons if reason.effect == "signal"}
+        if kinds and any(reason.effect == RESOLVED for reason in reasons):
+            kinds.add("history")
         if len(kinds) < self.book.settings.signals_for_crisis:
             return reasons
         together = " + ".join(sorted(kinds))

@@ -80,7 +80,8 @@ def classifier(tmp_path: Path) -> UrgencyClassifier:
         ("This tour is killing me.", "routine"),
         ('Our new single is called "I want to die".', "routine"),
         ("I want to die. Our song is about grief.", "crisis"),  # not in quotes
-        ("Ten years ago I tried to kill myself.", "urgent"),  # a resolved past is lowered
+        ("Ten years ago I tried to kill myself.", "routine"),  # history, told as over
+        ("Ten years ago I tried to kill myself. I've saved up pills again.", "crisis"),
         ("I tried to kill myself last night.", "crisis"),
         ("My bassist sent goodbye texts.", "crisis"),
         ("I had a panic attack before the show.", "urgent"),
