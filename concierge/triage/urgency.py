@@ -20,7 +20,6 @@ from spacy.tokens import Doc
 from concierge.triage.matching import GAP, Hit, LanguageMatcher, words_of
 from concierge.triage.rules import RuleBook, load_rules
 
-
 RESOLVED = "resolved past"  # the effect of a crisis match told as a resolved past
 
 
