@@ -253,3 +253,15 @@ def test_labels_are_checked(tmp_path: Path) -> None:
     (tmp_path / "en" / "labels.yaml").write_text("language: en\nteam: Us\n", "utf-8")
     with pytest.raises(TemplateError, match=r"labels.yaml: missing label 'chat'"):
         Templates(tmp_path).labels("en")
+
+
+def test_a_broken_template_or_labels_file_is_one_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "en").mkdir()
+    (tmp_path / "en" / "labels.yaml").write_text("language: en\nteam: [unclosed\n", "utf-8")
+    with pytest.raises(TemplateError, match=r"en/labels.yaml: not valid YAML"):
+        Templates(tmp_path).labels("en")
+    source = Path(__file__).parents[2] / "reply_templates" / "en" / "labels.yaml"
+    (tmp_path / "en" / "labels.yaml").write_text(source.read_text("utf-8"), "utf-8")
+    (tmp_path / "en" / "routine.txt.j2").write_text("Hello\n{% if name %}\nno end\n", "utf-8")
+    with pytest.raises(TemplateError, match=r"routine.txt.j2:\d+: Unexpected end of template"):
+        Templates(tmp_path).render("en", "routine", {"name": None})
