@@ -107,9 +107,9 @@ def warm_up(classifier: UrgencyClassifier | None = None) -> None:
 def warm_up_essentials(classifier: UrgencyClassifier | None = None) -> None:
     """What every message needs: the rules book, English, the detectors, the places.
 
-    The worker calls this before it starts to wait for mail, then `warm_up_next`
-    between looks at the mailbox, so that mail arriving at start-up waits for at
-    most one language's rules, not for all of them.
+    The worker's triage process calls this before it starts to wait for work, then
+    `warm_up_next` between runs, so that mail arriving at start-up waits for at most
+    one language's rules, not for all of them.
     """
     classifier = classifier or default_classifier()
     classifier.matcher("en")
