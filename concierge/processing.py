@@ -57,9 +57,9 @@ class Processor:
             if not ids:
                 break
             triaged = self._triage(ids, done)
+            if triaged is None:
+                break  # the database refused; a later run tries again
             self._draft(triaged, done)
-            if len(triaged) < len(ids):
-                break  # the rest failed; a later run tries again
         self._draft(None, done)  # triaged earlier, drafted never (a crash, a bad template)
         return done
 
@@ -88,8 +88,11 @@ class Processor:
         with self.db.session() as session:
             return list(session.scalars(query))
 
-    def _triage(self, ids: list[int], done: Done) -> list[int]:
-        """One transaction for the batch; the ids it triaged."""
+    def _triage(self, ids: list[int], done: Done) -> list[int] | None:
+        """One transaction for the batch; the ids it triaged (None: the database failed).
+
+        A message triage itself fails on has its error recorded and counts as done.
+        """
         from concierge.triage.store import triage_stored
         from concierge.triage.urgency import default_classifier
 
@@ -109,7 +112,7 @@ class Processor:
                     found.append((message_id, urgency))
         except SQLAlchemyError as error:
             log.error("could not store the triage", extra={"error": type(error).__name__})
-            return []
+            return None
         for message_id, urgency in found:
             if urgency == "crisis":
                 done.crises += 1

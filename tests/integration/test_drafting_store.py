@@ -165,3 +165,21 @@ def test_worker_once_ingests_triages_and_drafts(db: Database, tmp_path: Path) ->
     report = Worker(db, config).run_once()
     assert report.stored == 1
     assert report.processed is not None and report.processed.drafted == 1
+
+
+def test_one_message_triage_fails_on_does_not_hold_up_the_rest(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = triage_store.triage_parsed
+
+    def broken_on_the_first(parsed, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if "Mensagem 1." in parsed.new_text:
+            raise RuntimeError("bug")  # a bug of ours, simulated: it cannot be caused for real
+        return real(parsed, *args, **kwargs)
+
+    monkeypatch.setattr(triage_store, "triage_parsed", broken_on_the_first)
+    monkeypatch.setattr("concierge.processing.BATCH", 2)
+    for number in range(1, 6):
+        store(db, message(number, sender=f"p{number}@example.pt"), str(number))
+    done = Processor(db, db.config).run_pending()  # one run, three batches
+    assert (done.triaged, done.drafted) == (4, 4)
