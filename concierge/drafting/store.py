@@ -174,6 +174,17 @@ def _problems(session: Session, draft: Draft) -> list[str]:
     return crisis_problems(draft.body_text, draft.country, load_records(session, active_only=True))
 
 
+# Changes when an admin adds, edits or removes a resource, a contact or a text
+# (edited contacts and texts are replaced, so they get new ids). One round trip.
+_DIRECTORY_STAMP = select(
+    select(func.count(Resource.id)).scalar_subquery(),
+    select(func.max(Resource.updated_at)).scalar_subquery(),
+    select(func.count(ContactMethod.id)).scalar_subquery(),
+    select(func.max(ContactMethod.id)).scalar_subquery(),
+    select(func.max(ResourceText.id)).scalar_subquery(),
+)
+
+
 class DirectoryCache:
     """The directory's records, loaded again only when an admin has changed them."""
 
@@ -182,13 +193,7 @@ class DirectoryCache:
         self.stamp: tuple[object, ...] | None = None
 
     def get(self, session: Session) -> list[ResourceRecord]:
-        stamp = (
-            session.scalar(select(func.count(Resource.id))),
-            session.scalar(select(func.max(Resource.updated_at))),
-            session.scalar(select(func.count(ContactMethod.id))),
-            session.scalar(select(func.max(ContactMethod.id))),
-            session.scalar(select(func.max(ResourceText.id))),
-        )
+        stamp = tuple(session.execute(_DIRECTORY_STAMP).one())
         if stamp != self.stamp:
             self.records = load_records(session, active_only=True)
             self.stamp = stamp

@@ -53,14 +53,20 @@ class Templates:
             extensions=["jinja2.ext.do"],
             autoescape=False,  # plain text; the HTML is escaped when it is made
             keep_trailing_newline=True,
+            # Read once, like the labels and the version hash: a template edit takes
+            # effect when the worker starts again, never half-way (new text, old version).
+            auto_reload=False,
         )
         self._labels: dict[str, dict[str, Any]] = {}
         self._versions: dict[str, str] = {}
+        self._languages: list[str] | None = None
 
     def languages(self) -> list[str]:
-        return sorted(
-            p.name for p in self.folder.iterdir() if p.is_dir() and not p.name.startswith("_")
-        )
+        if self._languages is None:  # asked for every draft: the folder is listed once
+            self._languages = sorted(
+                p.name for p in self.folder.iterdir() if p.is_dir() and not p.name.startswith("_")
+            )
+        return self._languages
 
     def labels(self, language: str) -> dict[str, Any]:
         if language not in self._labels:

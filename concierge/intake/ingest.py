@@ -39,7 +39,6 @@ class Outcome:
     message_id: int
     stored: bool  # False: it was there already
     category: str
-    parsed: ParsedMessage | None = None  # handed on to triage, which need not parse again
 
 
 def dedupe_key(message_id: str | None, raw: bytes) -> str:
@@ -102,7 +101,7 @@ def ingest(session: Session, fetched: Fetched, max_bytes: int, own_address: str)
     if parsed is not None:
         message.case = _conversation(session, message, parsed)
     session.flush()
-    return Outcome(message.id, True, message.category, parsed)
+    return Outcome(message.id, True, message.category)
 
 
 def where_raised(error: BaseException) -> str:

@@ -4,8 +4,8 @@ With IDLE the server tells us of new mail as it arrives; without it (or for the
 Maildir) an APScheduler interval job polls. Network errors reconnect with
 exponential backoff; one bad message never stops the worker. Each message is
 stored in a batch of at most BATCH in one transaction, and only then marked on the
-server; then triaged and drafted. If a batch's transaction fails, its messages are
-stored one by one.
+server; if a batch's transaction fails, its messages are stored one by one. Triage
+and drafts follow in the processing stage (concierge/processing.py).
 """
 
 from __future__ import annotations
@@ -37,7 +37,6 @@ from concierge.processing import Done, Processor, ProcessorProcess
 log = logging.getLogger("concierge.intake")
 T = TypeVar("T")
 BATCH = 50  # messages stored in one transaction, then marked on the server together
-CATCH_UP = 500  # untriaged messages taken up again in one pass, at most
 RETRYABLE: tuple[type[BaseException], ...] = (*CONNECTION_ERRORS, SQLAlchemyError)
 
 
@@ -154,7 +153,7 @@ class Worker:
     def _store_batch(
         self, batch: Sequence[tuple[int | None, Fetched]], report: PassReport
     ) -> list[int | None]:
-        """Store a batch in one transaction, then triage and draft it; what is stored.
+        """Store a batch in one transaction, then wake the triage; the positions stored.
 
         If the transaction fails, each message is tried alone, so that one message
         the database refuses costs only itself (it is not marked, and the next pass
@@ -164,9 +163,9 @@ class Worker:
         try:
             with self.db.session() as session:
                 outcomes = [(uid, ingest(session, fetched, limit, own)) for uid, fetched in batch]
-        except SQLAlchemyError:
+        except SQLAlchemyError as error:
             if len(batch) == 1:
-                self._not_stored(batch[0][1])
+                self._not_stored(batch[0][1], error)
                 return []
             stored: list[int | None] = []
             for item in batch:
@@ -189,11 +188,11 @@ class Worker:
             self.on_stored()
         return [uid for uid, _ in outcomes]
 
-    def _not_stored(self, fetched: Fetched) -> None:
+    def _not_stored(self, fetched: Fetched, error: SQLAlchemyError) -> None:
         # Not stored, so not marked: the next pass tries it again.
         log.error(
             "could not store a message",
-            extra={"key": fetched.source_key, "error": "SQLAlchemyError"},
+            extra={"key": fetched.source_key, "error": type(error).__name__},
         )
 
     def _state(self, session: Session, name: str) -> MailboxState:

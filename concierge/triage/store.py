@@ -42,18 +42,18 @@ def triage_stored(
     classifier: UrgencyClassifier,
     max_bytes: int,
     own: str,
-    parsed: ParsedMessage | None = None,
 ) -> str | None:
     """Triage one stored message and record the result; return its urgency.
 
-    `parsed` is the intake's own reading of the message, when it has one at hand.
+    It reads what intake parsed and stored (new text, subject, sender, signature,
+    Date); only a message stored before intake kept those is parsed again.
     """
     # Only the columns needed: the row also holds the raw message, up to the size cap.
     row = session.execute(_ROW, {"id": message_id}).first()
     if row is None or row.category == Category.SHUNTED:
         return None
-    if parsed is None and row.signature is not None:
-        parsed = _as_parsed(row)  # what intake found, stored with the message
+    # What intake found, stored with the message; rows from before it kept that: None.
+    parsed = _as_parsed(row) if row.signature is not None else None
     earlier: list[str] = []
     if row.case_id is not None:  # the country last found in the conversation
         country = session.scalar(_LAST_COUNTRY, {"case": row.case_id, "id": message_id})
