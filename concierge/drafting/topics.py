@@ -12,7 +12,8 @@ import re
 from functools import cache
 
 from concierge.triage.matching import CHARACTER_LANGUAGES, fold_text
-from concierge.triage.rules import TOPICS, RuleBook, load_rules
+from concierge.triage.rules import TOPICS
+from concierge.triage.urgency import default_classifier
 
 # A letter, for word edges: \w lacks the vowel signs of Indic scripts (Devanagari's
 # are marks), so "मैनिफ़ेस्टो" would contain a word "फ़ेस्ट".
@@ -25,13 +26,9 @@ def _fold(text: str) -> str:
 
 
 @cache
-def _book() -> RuleBook:
-    return load_rules()
-
-
-@cache
 def _patterns(language: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
-    rules = _book().languages.get(language)
+    # The rule book triage already loaded: the topics stand in the same files.
+    rules = default_classifier().book.languages.get(language)
     if rules is None:
         return ()
     found = []
