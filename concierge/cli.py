@@ -247,14 +247,10 @@ def check() -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per message.")
 def triage_command(paths: tuple[str, ...], as_json: bool) -> None:
     from concierge.triage.pipeline import triage
-    from concierge.triage.sources import read_paths
 
-    failed = 0
-    for item in read_paths(list(paths)):
-        if item.raw is None:
-            failed += 1
-            click.echo(f"concierge: {item.path}: {item.error}", err=True)
-            continue
+    failed: list[str] = []
+    for item in _mail_items(paths, failed):
+        assert item.raw is not None
         result = triage(item.raw)
         row = {"path": item.path, **result.as_json()}
         if as_json:
@@ -283,18 +279,8 @@ def triage_command(paths: tuple[str, ...], as_json: bool) -> None:
 def draft_command(paths: tuple[str, ...], as_json: bool, dry_run: bool) -> None:
     from concierge.drafting.service import dry_run as show
     from concierge.drafting.service import store_and_draft
-    from concierge.triage.sources import read_paths
 
-    failed = 0
-
-    def readable() -> Iterator[Any]:
-        nonlocal failed
-        for item in read_paths(list(paths)):
-            if item.raw is None:
-                failed += 1
-                click.echo(f"concierge: {item.path}: {item.error}", err=True)
-            else:
-                yield item
+    failed: list[str] = []
 
     def emit(results: Iterator[Any]) -> None:
         for result in results:
@@ -315,12 +301,24 @@ def draft_command(paths: tuple[str, ...], as_json: bool, dry_run: bool) -> None:
     if dry_run:
         config = load_config()
         logs.configure(config.log_level if "CONCIERGE_LOG_LEVEL" in os.environ else "WARNING")
-        emit(show(readable(), config))
+        emit(show(_mail_items(paths, failed), config))
     else:
         with open_database() as (config, db):
-            emit(store_and_draft(readable(), db, config))
+            emit(store_and_draft(_mail_items(paths, failed), db, config))
     if failed:
         sys.exit(1)
+
+
+def _mail_items(paths: tuple[str, ...], failed: list[str]) -> Iterator[Any]:
+    """The messages in these paths; what is not mail is one error line, noted in `failed`."""
+    from concierge.triage.sources import read_paths
+
+    for item in read_paths(list(paths)):
+        if item.raw is None:
+            failed.append(item.path)
+            click.echo(f"concierge: {item.path}: {item.error}", err=True)
+        else:
+            yield item
 
 
 @cli.command("eval", help="Measure the triage on a labelled corpus (a folder of YAML files).")
